@@ -1,0 +1,13 @@
+// The earshot compute core: the ABI that hosts call (numbers and pointers only).
+// Kernels never allocate: every buffer (inputs, outputs, scratch) is owned by the host's arena
+// in bindings/wasm.ts, which places them at or above heapBase() and grows memory itself.
+
+/** First byte of linear memory that the host may use for its arena. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** ABI version: bump when an export's signature or semantics change. */
+export function abiVersion(): i32 {
+  return 1;
+}
