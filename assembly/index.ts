@@ -1,6 +1,15 @@
 // The earshot compute core: the ABI that hosts call (numbers and pointers only).
 // Kernels never allocate: every buffer (inputs, outputs, scratch) is owned by the host's arena
 // in bindings/wasm.ts, which places them at or above heapBase() and grows memory itself.
+// Each kernel family lives in its own file; this file only re-exports them (docs/abi.md).
+
+export * from './fft';
+export * from './stft';
+export * from './mel';
+export * from './occlude';
+export * from './ridge';
+export * from './resample';
+export * from './conv_grad';
 
 /** First byte of linear memory that the host may use for its arena. */
 export function heapBase(): usize {
