@@ -1,3 +1,4 @@
 /** The typed bindings of the compute core: every size and option is checked here, before wasm. */
 export * from './errors.ts';
 export * from './wasm.ts';
+export * from './mel.ts';
