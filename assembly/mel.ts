@@ -8,7 +8,7 @@
 // filter per row, like librosa's `weights`); a sparse filterbank is `spans` (3 i32 per filter:
 // first bin, length, offset into `weights`) plus the packed f32 `weights`.
 
-// FUSED-OFF import { stftMagnitudeRow } from './stft';
+import { stftMagnitudeRow } from './stft';
 
 // ---- mel scales -----------------------------------------------------------------------------
 // scale 0 = HTK (1127·ln(1 + f/700)); scale 1 = Slaney (librosa htk=False: linear below 1 kHz,
@@ -278,30 +278,29 @@ export function melRowScratchBytes(nBinsUsed: i32): i32 {
   return (((nBinsUsed + 4) << 2) + 15) & ~15;
 }
 
-// FUSED-OFF-BEGIN (waiting for ./stft's stftMagnitudeRow)
-//~ /**
-//~  * The fused log-mel front end: for every frame t of `signal` (frames of winLength samples, hop
-//~  * apart, no centring), |rfft(window · frame)| (mode 0; power if mode 1) over the first
-//~  * nBinsUsed bins into `row`, the sparse mel filterbank, ln(max(·, floor)) and, when `mean` is
-//~  * non-zero, (· − mean[b]) / std[b]; written to out[t·nMels …]. Returns the number of frames.
-//~  * plan / scratch are the FFT plan and scratch of ./fft for nfft; row holds melRowScratchBytes.
-//~  */
-//~ export function melFrontEnd(
-//~   signal: usize, n: i32, hop: i32, win: usize, winLength: i32, nfft: i32, nBinsUsed: i32, mode: i32,
-//~   nMels: i32, spans: usize, weights: usize, floor: f32, mean: usize, std: usize,
-//~   out: usize, row: usize, plan: usize, scratch: usize,
-//~ ): i32 {
-//~   const nFrames = melFrameCount(n, winLength, hop);
-//~   for (let t = 0; t < nFrames; t++) {
-//~     stftMagnitudeRow(signal + (<usize>t * <usize>hop << 2), win, winLength, nfft, nBinsUsed, mode, row, plan, scratch);
-//~     const o = out + (<usize>t * <usize>nMels << 2);
-//~     applyRow(row, nMels, spans, weights, o);
-//~     melLogFloor(o, o, nMels, floor);
-//~     if (mean != 0) zscoreRow(o, o, nMels, mean, std);
-//~   }
-//~   return nFrames;
-//~ }
-// FUSED-OFF-END
+/**
+ * The fused log-mel front end: for every frame t of `signal` (frames of nfft samples, hop apart,
+ * no centring; a window shorter than nfft is centred in the frame, as in ./stft),
+ * |rfft(window · frame)| (mode 0; power if mode 1) over the first nBinsUsed bins into `row`,
+ * the sparse mel filterbank, ln(max(·, floor)) and, when `mean` is
+ * non-zero, (· − mean[b]) / std[b]; written to out[t·nMels …]. Returns the number of frames.
+ * plan / scratch are the FFT plan and scratch of ./fft for nfft; row holds melRowScratchBytes.
+ */
+export function melFrontEnd(
+  signal: usize, n: i32, hop: i32, win: usize, winLength: i32, nfft: i32, nBinsUsed: i32, mode: i32,
+  nMels: i32, spans: usize, weights: usize, floor: f32, mean: usize, std: usize,
+  out: usize, row: usize, plan: usize, scratch: usize,
+): i32 {
+  const nFrames = melFrameCount(n, nfft, hop);
+  for (let t = 0; t < nFrames; t++) {
+    stftMagnitudeRow(signal + (<usize>t * <usize>hop << 2), win, winLength, nfft, nBinsUsed, mode, row, plan, scratch);
+    const o = out + (<usize>t * <usize>nMels << 2);
+    applyRow(row, nMels, spans, weights, o);
+    melLogFloor(o, o, nMels, floor);
+    if (mean != 0) zscoreRow(o, o, nMels, mean, std);
+  }
+  return nFrames;
+}
 
 /** Index of the first NaN / ±Infinity among n floats, or −1 (checks a signal cheaply before use). */
 export function melFirstNonFinite(x: usize, n: i32): i32 {

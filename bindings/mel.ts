@@ -334,6 +334,9 @@ export class MelFrontEndKernel {
     this.nFft = r.nFft;
     this.hop = r.hop;
     for (const name of ['melFrontEnd', 'fftPlanBytes', 'fftPlanInit', 'fftScratchBytes', 'windowFill']) fn(name);
+    if (fn('fftPlanBytes')(r.nFft) === 0) {
+      throw new EarshotError('BAD_ARGUMENT', `melSpectrogram.nFft must be a power of two in [64, 16384] for the FFT, got ${r.nFft}`);
+    }
     const a = core().arena;
     const keep = <T extends { free(): void }>(b: T): T => {
       this.blocks.push(b);
