@@ -2,3 +2,5 @@
 export * from './errors.ts';
 export * from './wasm.ts';
 export * from './mel.ts';
+export * from './stft.ts';
+export * from './resample.ts';

@@ -4,3 +4,5 @@
  */
 export { EarshotError } from '../bindings/errors.ts';
 export { initCore, core } from '../bindings/wasm.ts';
+export { decodeWav, encodeWav, mixdown, resample, resamplePoly, resampleFilter, DEFAULT_SAMPLE_RATE } from './audio/index.ts';
+export type { AudioData, DecodedWav, WavSampleFormat, WavEncodeFormat, EncodeWavOptions, ResampleOptions } from './audio/index.ts';
