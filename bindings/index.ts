@@ -4,3 +4,4 @@ export * from './wasm.ts';
 export * from './mel.ts';
 export * from './stft.ts';
 export * from './resample.ts';
+export * from './conv_grad.ts';

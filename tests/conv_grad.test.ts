@@ -192,7 +192,7 @@ test('the wasm kernels refuse NCHW and a dilated gradient is refused on backends
   await tf.setBackend('cpu');
   const x = tf.ones([1, 9, 9, 1]) as tf.Tensor4D;
   const w = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
-  assert.throws(() => tf.grad((v: tf.Tensor4D) => tf.conv2d(x, v, 1, 'valid', 'NHWC', 3))(w), /dilated conv2d .*wasm/);
+  assert.throws(() => tf.grad((v: tf.Tensor) => tf.conv2d(x, v as tf.Tensor4D, 1, 'valid', 'NHWC', 3))(w), /dilated conv2d .*wasm/);
   tf.dispose([x, w]);
 });
 
