@@ -422,7 +422,9 @@ const CACHE_SIZE = 4;
 
 function cacheKey(o: MelSpectrogramOptions): string {
   const { mean, std, ...rest } = o;
-  const stats = mean && std ? `|${Array.from(mean).join(',')}|${Array.from(std).join(',')}` : '';
+  const values = (a: unknown) => (a instanceof Float32Array ? Array.from(a).join(',') : a === undefined ? 'none' : '?');
+  const stats = `|${values(mean)}|${values(std)}`;
+  if (stats.includes('?')) throw new Error('not cacheable'); // invalid: let the constructor say why
   return JSON.stringify(rest, Object.keys(rest).sort()) + stats;
 }
 
@@ -443,7 +445,13 @@ export function melSpectrogram(signal: Float32Array, options: MelSpectrogramOpti
   let k = key ? cache.get(key) : undefined;
   if (!k) {
     k = new MelFrontEndKernel(options);
-    if (key) {
+    if (!key) {
+      try {
+        return k.run(signal);
+      } finally {
+        k.dispose();
+      }
+    } else {
       if (cache.size >= CACHE_SIZE) {
         const first = cache.keys().next().value as string;
         cache.get(first)!.dispose();
