@@ -331,3 +331,31 @@ export function weightedR2(x: usize, y: usize, w: usize, n: i32, d: i32, coef: u
   if (den == 0.0) return 0.0;
   return 1.0 - num / den;
 }
+
+/**
+ * Index of the first non-finite value (NaN, ±Infinity) among count f64 at ptr, or −1: lets the
+ * host validate a large design matrix after copying it in, at memory speed.
+ */
+export function firstNonFiniteF64(ptr: usize, count: i32): i32 {
+  const zero = f64x2.splat(0.0);
+  let i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const p = at(ptr, i);
+    // v·0 is 0 for every finite v and NaN for NaN and ±Infinity
+    const s = f64x2.add(
+      f64x2.add(f64x2.mul(v128.load(p), zero), f64x2.mul(v128.load(p + 16), zero)),
+      f64x2.add(f64x2.mul(v128.load(p + 32), zero), f64x2.mul(v128.load(p + 48), zero)),
+    );
+    if (v128.any_true(f64x2.ne(s, s))) break;
+  }
+  for (; i < count; i++) {
+    const v = load<f64>(at(ptr, i));
+    if (v * 0.0 != 0.0) return i;
+  }
+  return -1;
+}
+
+/** Widen count u8 at src (LIME's 0/1 rows) to f64 at dst (the design matrix weightedRidge reads). */
+export function u8ToF64(src: usize, dst: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<f64>(at(dst, i), <f64>load<u8>(src + <usize>i));
+}

@@ -358,8 +358,19 @@ function checkDesign(X: unknown, n: number, d: number): DesignMatrix {
     throw new EarshotError('BAD_ARGUMENT', `X must be a Float64Array, Float32Array or Uint8Array (bit rows), got ${describe(X)}`);
   }
   if (X.length !== n * d) throw new EarshotError('BAD_SHAPE', `X must have n·d = ${n}·${d} = ${n * d} elements, got ${X.length}`);
-  if (!(X instanceof Uint8Array)) checkFinite(X, 'X');
-  return X;
+  return X; // finiteness is checked in wasm after the copy (firstNonFiniteF64), see copyDesign
+}
+
+type FirstNonFiniteFn = (ptr: number, count: number) => number;
+
+/** X into the arena as f64, then checked for NaN / ±Infinity at memory speed. */
+function copyDesign(s: Scope, X: DesignMatrix): Block {
+  const b = copyF64(s, X);
+  if (!(X instanceof Uint8Array)) {
+    const bad = (core().exports.firstNonFiniteF64 as FirstNonFiniteFn)(b.ptr, X.length);
+    if (bad >= 0) throw new EarshotError('NOT_FINITE', `X[${bad}] is ${X[bad]}; inputs must be finite`);
+  }
+  return b;
 }
 
 function checkTarget(y: unknown, n: number): Float64Array | Float32Array {
@@ -394,7 +405,11 @@ function checkSizes(opts: { n?: unknown; d?: unknown }): { n: number; d: number 
 function copyF64(s: Scope, src: DesignMatrix | Float64Array | Float32Array): Block {
   if (src instanceof Float64Array) return s.copyIn(src);
   const b = s.f64(src.length);
-  b.f64(src.length).set(src); // element-wise conversion (u8 bits / f32 → f64)
+  if (src instanceof Uint8Array) {
+    // bits: copy the bytes in (8× smaller) and widen them in wasm
+    const u8 = s.copyIn(src);
+    (core().exports.u8ToF64 as (src: number, dst: number, count: number) => void)(u8.ptr, b.ptr, src.length);
+  } else b.f64(src.length).set(src); // f32 → f64
   return b;
 }
 
@@ -420,7 +435,7 @@ export function weightedRidge(X: DesignMatrix, y: Float64Array | Float32Array, w
   const r2 = c.exports.weightedR2 as R2Fn;
   const scratchBytes = (c.exports.ridgeScratchBytes as ScratchFn)(n, d);
   return c.arena.scope((s) => {
-    const xB = copyF64(s, X);
+    const xB = copyDesign(s, X);
     const yB = copyF64(s, y);
     const wB = s.copyIn(w);
     const coefB = s.f64(d);
@@ -460,7 +475,7 @@ export function weightedR2(
   const c = core();
   const r2 = c.exports.weightedR2 as R2Fn;
   return c.arena.scope((s) => {
-    const xB = copyF64(s, X);
+    const xB = copyDesign(s, X);
     const yB = copyF64(s, y);
     const wB = s.copyIn(w);
     const coefB = s.copyIn(coef);
