@@ -28,7 +28,7 @@ const FFT_MAX_N: i32 = 16384;
   return n >= FFT_MIN_N && n <= FFT_MAX_N && (n & (n - 1)) == 0;
 }
 
-/** Floats of the radix-4 pass twiddles for an M-point complex FFT. */
+/** Floats of the radix-4 pass twiddles for an M-point complex FFT, rounded up to 16 bytes. */
 @inline function passTwiddleFloats(M: i32): i32 {
   let total = 0;
   let L = M;
@@ -36,7 +36,7 @@ const FFT_MAX_N: i32 = 16384;
     total += 6 * (L >> 2);
     L >>= 2;
   }
-  return total;
+  return (total + 3) & ~3;
 }
 
 /** Bytes of a plan for a real FFT of size n (0 when n is not a power of two in 64…16384). */
@@ -66,6 +66,7 @@ export function planInit(n: i32, plan: usize): void {
     tw += <usize>(6 * m) << 2;
     L >>= 2;
   }
+  tw = postTwiddles(plan, M);
   const h = M >> 1;
   const base = (-2.0 * Math.PI) / <f64>n;
   for (let k = 0; k < h; k++) {
