@@ -129,6 +129,22 @@ function polyphase(up: number, down: number, o: Required<ResampleOptions>): Poly
   return p;
 }
 
+/** NaN/±Infinity anywhere makes Σ x·0 NaN: one multiply-add per sample, then find the culprit only on failure. */
+function checkFiniteFast(x: Float32Array, name: string): void {
+  let a = 0;
+  let b = 0;
+  const n2 = x.length & ~1;
+  for (let i = 0; i < n2; i += 2) {
+    a += x[i]! * 0;
+    b += x[i + 1]! * 0;
+  }
+  if (n2 < x.length) a += x[n2]! * 0;
+  if (a + b === 0) return;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw new EarshotError('NOT_FINITE', `${name}[${i}] is ${x[i]}; resample needs finite samples`);
+  }
+}
+
 /** Outputs per wasm call: bounds the arena footprint for long signals. */
 const CHUNK = 1 << 16;
 
@@ -141,9 +157,7 @@ export function resamplePoly(x: Float32Array, up: number, down: number, opts?: R
   checkInt(up, 'up', 1, MAX_RESAMPLE_FACTOR);
   checkInt(down, 'down', 1, MAX_RESAMPLE_FACTOR);
   const o = checkOptions(opts);
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new EarshotError('NOT_FINITE', `x[${i}] is ${x[i]}; resample needs finite samples`);
-  }
+  checkFiniteFast(x, 'x');
   const g = gcd(up, down);
   up /= g;
   down /= g;
@@ -170,10 +184,11 @@ export function resamplePoly(x: Float32Array, up: number, down: number, opts?: R
       const last = Math.floor(((k1 - 1) * down + pp.half) / up) + pp.stride;
       // Copy xp[first, last) into the chunk buffer, zeros where it falls outside x.
       const win = xb.f32(last - first);
-      win.fill(0);
-      const a = Math.max(first, L - 1);
-      const b = Math.min(last, n + L - 1);
-      if (b > a) win.set(x.subarray(a - (L - 1), b - (L - 1)), a - first);
+      const a = Math.min(Math.max(first, L - 1), last);
+      const b = Math.max(Math.min(last, n + L - 1), a);
+      win.fill(0, 0, a - first);
+      win.set(x.subarray(a - (L - 1), b - (L - 1)), a - first);
+      win.fill(0, b - first);
       kernel(xb.ptr, tapsB.ptr, pp.stride, up, down, phase0, k1 - k0, ob.ptr);
       y.set(ob.f32(k1 - k0), k0);
     }
