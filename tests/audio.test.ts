@@ -222,6 +222,14 @@ test('loadMono mixes down and resamples to 22 050 Hz (stereo 44.1 kHz fixture)',
   );
 });
 
+test('loadMono reports a truncated file through onWarning and still returns its audio', async () => {
+  const seen: string[] = [];
+  const y = await loadMono(fixturePath('audio', 'truncated_data.wav'), 8000, { onWarning: (m) => seen.push(m) });
+  assert.is(y.length, 50);
+  assert.is(seen.length, 1);
+  assert.match(seen[0]!, /truncated_data\.wav: truncated/);
+});
+
 test('the example assets decode: mono, 22 050 Hz, 16-bit, a few seconds, not silent', () => {
   for (const name of ['lena-sung.wav', 'instrumental-loops.wav']) {
     const w = decodeWav(new Uint8Array(readFileSync(join(fixturePath('..', '..', 'assets'), name))), name);

@@ -49,16 +49,25 @@ export async function writeWavFile(path: string, audio: AudioData, opts: EncodeW
   }
 }
 
+export interface LoadMonoOptions {
+  /**
+   * Called with each warning about a tolerated defect (a truncated data chunk). Default:
+   * `process.emitWarning(message, 'EarshotWarning')`, so a CLI run shows it on stderr.
+   */
+  onWarning?: (message: string) => void;
+}
+
 /**
  * Read a WAV file as mono float audio at `sampleRate` (default 22 050 Hz, the front end's rate):
  * decode, mix the channels down to their mean, resample (resample_poly filter) if the rate differs.
  */
-export async function loadMono(path: string, sampleRate = DEFAULT_SAMPLE_RATE): Promise<Float32Array> {
+export async function loadMono(path: string, sampleRate = DEFAULT_SAMPLE_RATE, opts: LoadMonoOptions = {}): Promise<Float32Array> {
   if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < 1) {
     throw new EarshotError('BAD_ARGUMENT', `sampleRate must be a positive integer (Hz), got ${String(sampleRate)}`);
   }
+  const onWarning = opts.onWarning ?? ((m: string) => process.emitWarning(m, 'EarshotWarning'));
   const audio = await readWavFile(path);
+  for (const w of audio.warnings) onWarning(w);
   const mono = mixdown(audio.channels);
   return audio.sampleRate === sampleRate ? mono : resample(mono, audio.sampleRate, sampleRate);
 }
-

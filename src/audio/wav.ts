@@ -197,8 +197,6 @@ export function decodeWav(bytes: Uint8Array, source?: string): DecodedWav {
       }
       const channels = deinterleave(bytes.subarray(body, body + frames * fmt.blockAlign), fmt.channels, frames, format, bps);
       return { sampleRate: fmt.sampleRate, channels, format, truncated, warnings };
-    } else if (body > n) {
-      break;
     }
     pos = body + size + (size & 1);
   }
