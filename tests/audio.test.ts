@@ -222,6 +222,25 @@ test('loadMono mixes down and resamples to 22 050 Hz (stereo 44.1 kHz fixture)',
   );
 });
 
+test('real files from other writers (audio-lena: ffmpeg, Logic Pro, Audacity) decode to the package\'s raw float samples', () => {
+  // Logic's file carries JUNK, LGWV and an odd-sized bext chunk (after data); Audacity's carries
+  // fact, PEAK, LIST and id3. All three hold the same 16-bit-precision audio as lena.raw (float32).
+  const dir = join(fixturePath('..', '..'), 'node_modules', 'audio-lena');
+  const rb = readFileSync(join(dir, 'lena.raw'));
+  const raw = new Float32Array(rb.buffer.slice(rb.byteOffset, rb.byteOffset + rb.byteLength));
+  const decoded = (['lena.wav', 'logic/lena-24.wav', 'audacity/lena-32.wav'] as const).map((f) => {
+    const w = decodeWav(new Uint8Array(readFileSync(join(dir, f))), f);
+    assert.is(w.sampleRate, 44100);
+    assert.is(w.channels.length, 1);
+    assert.is(w.channels[0]!.length, raw.length);
+    assert.ok(maxAbsErr(w.channels[0]!, raw) <= 1 / 32768, f);
+    return w;
+  });
+  assert.equal(decoded.map((w) => w.format), ['pcm16', 'pcm24', 'float32']);
+  assert.is(maxAbsErr(decoded[1]!.channels[0]!, decoded[0]!.channels[0]!), 0);
+  assert.is(maxAbsErr(decoded[2]!.channels[0]!, decoded[0]!.channels[0]!), 0);
+});
+
 test('loadMono reports a truncated file through onWarning and still returns its audio', async () => {
   const seen: string[] = [];
   const y = await loadMono(fixturePath('audio', 'truncated_data.wav'), 8000, { onWarning: (m) => seen.push(m) });
