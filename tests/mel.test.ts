@@ -5,7 +5,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { melFilterbank, applyMel, logFloor, zscore, frameCount } from '../bindings/mel.ts';
 import { core } from '../bindings/wasm.ts';
-import { readF32, readJSON, maxAbsErr, throwsCode } from './helpers.ts';
+import { readF32, readJSON, maxAbsErr, throwsCode, fixturePath, ROOT } from './helpers.ts';
+import { readFileSync, mkdtempSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeNpy } from '../src/render/npy.ts';
+import { melCommand } from '../src/cli/commands/mel.ts';
+import { demoCommand } from '../src/cli/commands/demo.ts';
+import { loadMono } from '../src/audio/node.ts';
+import { FrontEnd } from '../src/frontend/index.ts';
 
 const index = readJSON<Record<string, any>>('mel/index.json');
 const fx = (name: string) => readF32(`mel/${index[name].file}`);
@@ -194,6 +202,110 @@ test('no arena memory leaks across the bindings', () => {
     /* expected */
   }
   assert.is(core().arena.liveBytes, before);
+});
+
+/** A hand-written .npy v1.0 reader: magic, version, header dict, then little-endian f32 data. */
+function parseNpy(buf: Uint8Array): { shape: number[]; data: Float32Array; headerLen: number } {
+  assert.equal([...buf.subarray(0, 8)], [0x93, 78, 85, 77, 80, 89, 1, 0], 'magic + version 1.0');
+  const hl = buf[8]! | (buf[9]! << 8);
+  assert.is((10 + hl) % 64, 0, 'data aligned to 64 bytes');
+  const header = new TextDecoder('latin1').decode(buf.subarray(10, 10 + hl));
+  assert.ok(header.endsWith('\n'));
+  assert.match(header, /'descr': '<f4'/);
+  assert.match(header, /'fortran_order': False/);
+  const m = header.match(/'shape': \(([^)]*)\)/)!;
+  const shape = m[1]!.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const body = buf.slice(10 + hl);
+  return { shape, data: new Float32Array(body.buffer, 0, body.length / 4), headerLen: hl };
+}
+
+test('encodeNpy writes exactly what numpy.save writes (3 × 80 float32)', () => {
+  const ref = new Uint8Array(readFileSync(fixturePath('mel', 'npy_3x80.npy')));
+  const a = new Float32Array(240).map((_, i) => Math.fround(Math.fround(i / 7) - 5) /* float32 arithmetic, as NumPy did */);
+  const ours = encodeNpy(a, [3, 80]);
+  assert.equal([...ours.subarray(0, 128)], [...ref.subarray(0, 128)]);
+  assert.is(Buffer.compare(Buffer.from(ours), Buffer.from(ref)), 0);
+  assert.equal(parseNpy(encodeNpy(new Float32Array(5), [5])).shape, [5]);
+  throwsCode(() => encodeNpy(new Float32Array(5), [2, 3]), 'BAD_SHAPE', /holds 6 values, data has 5/);
+  throwsCode(() => encodeNpy(new Float32Array(5), []), 'BAD_ARGUMENT', /shape/);
+});
+
+const wav = join(ROOT, 'assets', 'lena-sung.wav');
+
+test('earshot mel writes the log-mel (frames × 80, before z-scoring) as .npy and .json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-mel-'));
+  try {
+    const npy = join(dir, 'sub', 'lena.npy');
+    assert.is(await melCommand([wav, '--out', npy]), 0);
+    const parsed = parseNpy(new Uint8Array(readFileSync(npy)));
+    const fe = new FrontEnd();
+    const expect = fe.logMel(await loadMono(wav, 22050));
+    assert.equal(parsed.shape, [expect.nFrames, 80]);
+    assert.ok(maxAbsErr(parsed.data, expect.data) === 0);
+    const js = join(dir, 'lena.json');
+    assert.is(await melCommand([wav, '-o', js]), 0);
+    const j = JSON.parse(readFileSync(js, 'utf8'));
+    assert.equal(j.shape, [expect.nFrames, 80]);
+    assert.is(j.data.length, expect.nFrames * 80);
+    assert.is(j.data[81], expect.data[81]);
+    assert.is(j.frontEnd.hop, 315);
+    // no temporary files left behind
+    assert.equal(readdirSync(dir).sort(), ['lena.json', 'sub']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('earshot mel: clear errors, and a failed write leaves no file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-mel-'));
+  const rejects = async (p: Promise<unknown>, code: string, re: RegExp) => {
+    try {
+      await p;
+    } catch (e: any) {
+      assert.is(e.code, code, e.message);
+      assert.match(e.message, re);
+      return;
+    }
+    assert.unreachable('expected a rejection');
+  };
+  try {
+    await rejects(melCommand([join(dir, 'missing.wav'), '--out', join(dir, 'x.npy')]), 'FILE_NOT_FOUND', /missing\.wav/);
+    await rejects(melCommand([wav, '--out', join(dir, 'x.csv')]), 'BAD_USAGE', /\.npy or \.json/);
+    await rejects(melCommand([wav]), 'BAD_USAGE', /--out/);
+    await rejects(melCommand(['--out', join(dir, 'x.npy')]), 'BAD_USAGE', /exactly one input/);
+    await rejects(melCommand([wav, '--bogus', '--out', join(dir, 'x.npy')]), 'BAD_USAGE', /bogus/);
+    const notWav = join(dir, 'n.wav');
+    writeFileSync(notWav, 'this is not a wav file at all, just text');
+    await rejects(melCommand([notWav, '--out', join(dir, 'x.npy')]), 'WAV_NOT_RIFF', /n\.wav: not a WAV file/);
+    const blocker = join(dir, 'file');
+    writeFileSync(blocker, 'x');
+    await rejects(melCommand([wav, '--out', join(blocker, 'y.npy')]), 'FILE_WRITE', /y\.npy/);
+    assert.equal(readdirSync(dir).sort(), ['file', 'n.wav']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('earshot demo renders the sung example to a PNG', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-demo-'));
+  try {
+    const out = join(dir, 'demo.png');
+    const log = console.log;
+    let printed = '';
+    console.log = (s: string) => (printed += s);
+    try {
+      assert.is(await demoCommand(['--out', out]), 0);
+    } finally {
+      console.log = log;
+    }
+    assert.ok(existsSync(out));
+    assert.is(printed, out);
+    const png = readFileSync(out);
+    assert.equal([...png.subarray(12, 16)].map((c) => String.fromCharCode(c)).join(''), 'IHDR');
+    assert.is(png.readUInt32BE(20), 80 * 2); // height = 80 bands × scale 2
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

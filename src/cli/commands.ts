@@ -1,8 +1,13 @@
 /** The registry of `earshot` subcommands. Each command module exports one `Command`. */
+import { mel } from './commands/mel.ts';
+import { demo } from './commands/demo.ts';
 export interface Command {
   summary: string;
   help: string;
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Record<string, Command> = {};
+export const commands: Record<string, Command> = {
+  mel,
+  demo,
+};
