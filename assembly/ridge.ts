@@ -37,7 +37,8 @@ function at(base: usize, i: i32): usize {
 /** Bytes of scratch weightedRidge needs for d features (n does not matter: X is never copied). */
 export function ridgeScratchBytes(n: i32, d: i32): i32 {
   const d2 = padded(d);
-  return (HEADER + 6 * d2 + 3 * d * d2) << 3;
+  // header, x̄, X̃ᵀỹ, 4 row buffers, eigenvalues (d2 each); G, A (factor), V (d × d2 each)
+  return (HEADER + 7 * d2 + 3 * d * d2) << 3;
 }
 
 // Cholesky factorisation A = L Lᵀ in place (lower triangle, row stride d2). False when a pivot

@@ -186,6 +186,31 @@ test('zero weights drop their rows exactly', () => {
   close(full.intercept, cut.intercept, 1e-13, 'intercept');
 });
 
+test('the kernel stays inside ridgeScratchBytes (Cholesky and eigen paths, odd and even d)', () => {
+  const ex = core().exports as Record<string, any>;
+  const arena = core().arena;
+  for (const d of [1, 2, 5, 8]) {
+    for (const dup of [false, true]) {
+      const n = 9;
+      const X = new Float64Array(n * d).map((_, i) => ((i * 7) % 5) - 2 + (i % d === 0 ? 0.5 : 0));
+      if (dup && d > 1) for (let i = 0; i < n; i++) X[i * d + d - 1] = 0; // exactly singular Gram, α = 0
+      const bytes = ex.ridgeScratchBytes(n, d) as number;
+      arena.scope((s) => {
+        const xB = s.copyIn(X);
+        const yB = s.copyIn(new Float64Array(n).map((_, i) => Math.sin(i)));
+        const wB = s.copyIn(new Float64Array(n).fill(1));
+        const coefB = s.f64(d);
+        const scratch = s.alloc(bytes + 256);
+        scratch.u8().fill(0xa5);
+        ex.weightedRidge(xB.ptr, yB.ptr, wB.ptr, n, d, 0, 1, coefB.ptr, scratch.ptr);
+        if (dup && d > 1) assert.is(scratch.f64(1)[0], 1, `d=${d}: expected the eigen path`);
+        const tail = scratch.u8().subarray(bytes);
+        assert.ok(tail.every((b) => b === 0xa5), `d=${d}${dup ? ' (singular)' : ''}: wrote past the scratch`);
+      });
+    }
+  }
+});
+
 test('bad input: every argument and option is checked before wasm', () => {
   const X = new Float64Array(8);
   const y = new Float64Array(4);
@@ -203,6 +228,9 @@ test('bad input: every argument and option is checked before wasm', () => {
   throwsCode(() => weightedRidge(X, y, new Float64Array([1, NaN, 1, 1]), o), 'NOT_FINITE', /w\[1\] is NaN/);
   throwsCode(() => weightedRidge(new Float64Array([0, 0, Infinity, 0, 0, 0, 0, 0]), y, w, o), 'NOT_FINITE', /X\[2\] is Infinity/);
   throwsCode(() => weightedRidge(X, new Float64Array([0, NaN, 0, 0]), w, o), 'NOT_FINITE', /y\[1\] is NaN/);
+  const big = new Float32Array(1000 * 3);
+  big[2003] = -Infinity;
+  throwsCode(() => weightedRidge(big, new Float64Array(1000), new Float64Array(1000).fill(1), { n: 1000, d: 3 }), 'NOT_FINITE', /X\[2003\] is -Infinity/);
   throwsCode(() => weightedRidge(X, y, w, { n: 0, d: 2 }), 'BAD_ARGUMENT', /n \(number of samples\) must be an integer/);
   throwsCode(() => weightedRidge(X, y, w, { n: 4, d: -2 }), 'BAD_ARGUMENT', /d \(number of features\)/);
   throwsCode(() => weightedRidge(X, y, w, { n: 4.5, d: 2 }), 'BAD_ARGUMENT', /n \(number of samples\)/);
