@@ -122,54 +122,103 @@ export function scratchBytes(n: i32): i32 {
 }
 
 // ---- the passes -------------------------------------------------------------------------------
-/** First radix-4 pass (L = M, stride 1), four butterflies per vector, outputs transposed. */
+/**
+ * Four radix-4 butterflies p…p+3 of the first pass (L = M, stride 1) on loaded inputs a…d;
+ * the 4×4 outputs are transposed so that y[4p + k] lands contiguously.
+ */
+@inline function firstButterflies(
+  off: usize, mb: usize, tw: usize, yr: usize, yi: usize,
+  ar: v128, ai: v128, br: v128, bi: v128, cr: v128, ci: v128, dr: v128, di: v128,
+): void {
+  const apcr = f32x4.add(ar, cr);
+  const apci = f32x4.add(ai, ci);
+  const amcr = f32x4.sub(ar, cr);
+  const amci = f32x4.sub(ai, ci);
+  const bpdr = f32x4.add(br, dr);
+  const bpdi = f32x4.add(bi, di);
+  const bmdr = f32x4.sub(br, dr);
+  const bmdi = f32x4.sub(bi, di);
+  const w = tw + off;
+  const t1r = f32x4.add(amcr, bmdi);
+  const t1i = f32x4.sub(amci, bmdr);
+  const w1r = v128.load(w);
+  const w1i = v128.load(w + mb);
+  const y1r = cmulRe(t1r, t1i, w1r, w1i);
+  const y1i = cmulIm(t1r, t1i, w1r, w1i);
+  const t2r = f32x4.sub(apcr, bpdr);
+  const t2i = f32x4.sub(apci, bpdi);
+  const w2r = v128.load(w + 2 * mb);
+  const w2i = v128.load(w + 3 * mb);
+  const y2r = cmulRe(t2r, t2i, w2r, w2i);
+  const y2i = cmulIm(t2r, t2i, w2r, w2i);
+  const t3r = f32x4.sub(amcr, bmdi);
+  const t3i = f32x4.add(amci, bmdr);
+  const w3r = v128.load(w + 4 * mb);
+  const w3i = v128.load(w + 5 * mb);
+  const y3r = cmulRe(t3r, t3i, w3r, w3i);
+  const y3i = cmulIm(t3r, t3i, w3r, w3i);
+  storeTransposed(yr + (off << 2), f32x4.add(apcr, bpdr), y1r, y2r, y3r);
+  storeTransposed(yi + (off << 2), f32x4.add(apci, bpdi), y1i, y2i, y3i);
+}
+
+/** First radix-4 pass (L = M, stride 1) from split arrays, four butterflies per vector. */
 function passFirst(M: i32, tw: usize, xr: usize, xi: usize, yr: usize, yi: usize): void {
   const m = M >> 2;
   const qb = <usize>M; // quarter offset in bytes = (M/4)·4
   const mb = <usize>m << 2;
-  const end = <usize>m << 2;
-  for (let off: usize = 0; off < end; off += 16) {
+  for (let off: usize = 0; off < mb; off += 16) {
     const pr = xr + off;
     const pi = xi + off;
-    const ar = v128.load(pr);
-    const ai = v128.load(pi);
-    const br = v128.load(pr + qb);
-    const bi = v128.load(pi + qb);
-    const cr = v128.load(pr + 2 * qb);
-    const ci = v128.load(pi + 2 * qb);
-    const dr = v128.load(pr + 3 * qb);
-    const di = v128.load(pi + 3 * qb);
-    const apcr = f32x4.add(ar, cr);
-    const apci = f32x4.add(ai, ci);
-    const amcr = f32x4.sub(ar, cr);
-    const amci = f32x4.sub(ai, ci);
-    const bpdr = f32x4.add(br, dr);
-    const bpdi = f32x4.add(bi, di);
-    const bmdr = f32x4.sub(br, dr);
-    const bmdi = f32x4.sub(bi, di);
-    const y0r = f32x4.add(apcr, bpdr);
-    const y0i = f32x4.add(apci, bpdi);
-    const t1r = f32x4.add(amcr, bmdi);
-    const t1i = f32x4.sub(amci, bmdr);
-    const t2r = f32x4.sub(apcr, bpdr);
-    const t2i = f32x4.sub(apci, bpdi);
-    const t3r = f32x4.sub(amcr, bmdi);
-    const t3i = f32x4.add(amci, bmdr);
-    const w = tw + off;
-    const w1r = v128.load(w);
-    const w1i = v128.load(w + mb);
-    const w2r = v128.load(w + 2 * mb);
-    const w2i = v128.load(w + 3 * mb);
-    const w3r = v128.load(w + 4 * mb);
-    const w3i = v128.load(w + 5 * mb);
-    const y1r = cmulRe(t1r, t1i, w1r, w1i);
-    const y1i = cmulIm(t1r, t1i, w1r, w1i);
-    const y2r = cmulRe(t2r, t2i, w2r, w2i);
-    const y2i = cmulIm(t2r, t2i, w2r, w2i);
-    const y3r = cmulRe(t3r, t3i, w3r, w3i);
-    const y3i = cmulIm(t3r, t3i, w3r, w3i);
-    storeTransposed(yr + (off << 2), y0r, y1r, y2r, y3r);
-    storeTransposed(yi + (off << 2), y0i, y1i, y2i, y3i);
+    firstButterflies(off, mb, tw, yr, yi,
+      v128.load(pr), v128.load(pi), v128.load(pr + qb), v128.load(pi + qb),
+      v128.load(pr + 2 * qb), v128.load(pi + 2 * qb), v128.load(pr + 3 * qb), v128.load(pi + 3 * qb));
+  }
+}
+
+/**
+ * First radix-4 pass straight from n real samples (z[j] = x[2j] + i·x[2j+1], times the window
+ * when win != 0): the even/odd split and the windowing ride on the pass's loads.
+ */
+function passFirstReal(M: i32, tw: usize, x: usize, win: usize, yr: usize, yi: usize): void {
+  const m = M >> 2;
+  const qb = <usize>M << 1; // a quarter of the complex input is M/2 real samples = 2M bytes
+  const mb = <usize>m << 2;
+  if (win == 0) {
+    for (let off: usize = 0; off < mb; off += 16) {
+      const p = x + (off << 1);
+      const a0 = v128.load(p);
+      const a1 = v128.load(p, 16);
+      const b0 = v128.load(p + qb);
+      const b1 = v128.load(p + qb, 16);
+      const c0 = v128.load(p + 2 * qb);
+      const c1 = v128.load(p + 2 * qb, 16);
+      const d0 = v128.load(p + 3 * qb);
+      const d1 = v128.load(p + 3 * qb, 16);
+      firstButterflies(off, mb, tw, yr, yi,
+        f32x4.shuffle(a0, a1, 0, 2, 4, 6), f32x4.shuffle(a0, a1, 1, 3, 5, 7),
+        f32x4.shuffle(b0, b1, 0, 2, 4, 6), f32x4.shuffle(b0, b1, 1, 3, 5, 7),
+        f32x4.shuffle(c0, c1, 0, 2, 4, 6), f32x4.shuffle(c0, c1, 1, 3, 5, 7),
+        f32x4.shuffle(d0, d1, 0, 2, 4, 6), f32x4.shuffle(d0, d1, 1, 3, 5, 7));
+    }
+  } else {
+    for (let off: usize = 0; off < mb; off += 16) {
+      const o = off << 1;
+      const p = x + o;
+      const w = win + o;
+      const a0 = f32x4.mul(v128.load(p), v128.load(w));
+      const a1 = f32x4.mul(v128.load(p, 16), v128.load(w, 16));
+      const b0 = f32x4.mul(v128.load(p + qb), v128.load(w + qb));
+      const b1 = f32x4.mul(v128.load(p + qb, 16), v128.load(w + qb, 16));
+      const c0 = f32x4.mul(v128.load(p + 2 * qb), v128.load(w + 2 * qb));
+      const c1 = f32x4.mul(v128.load(p + 2 * qb, 16), v128.load(w + 2 * qb, 16));
+      const d0 = f32x4.mul(v128.load(p + 3 * qb), v128.load(w + 3 * qb));
+      const d1 = f32x4.mul(v128.load(p + 3 * qb, 16), v128.load(w + 3 * qb, 16));
+      firstButterflies(off, mb, tw, yr, yi,
+        f32x4.shuffle(a0, a1, 0, 2, 4, 6), f32x4.shuffle(a0, a1, 1, 3, 5, 7),
+        f32x4.shuffle(b0, b1, 0, 2, 4, 6), f32x4.shuffle(b0, b1, 1, 3, 5, 7),
+        f32x4.shuffle(c0, c1, 0, 2, 4, 6), f32x4.shuffle(c0, c1, 1, 3, 5, 7),
+        f32x4.shuffle(d0, d1, 0, 2, 4, 6), f32x4.shuffle(d0, d1, 1, 3, 5, 7));
+    }
   }
 }
 
@@ -259,33 +308,106 @@ function passR4(M: i32, L: i32, s: i32, tw: usize, xr: usize, xi: usize, yr: usi
   }
 }
 
-/** Final radix-2 pass (L = 2, stride M/2, no twiddles). */
-function passR2(M: i32, xr: usize, xi: usize, yr: usize, yi: usize): void {
-  const hb = <usize>(M >> 1) << 2;
-  for (let q: usize = 0; q < hb; q += 16) {
-    const ar = v128.load(xr + q);
-    const ai = v128.load(xi + q);
-    const br = v128.load(xr + q + hb);
-    const bi = v128.load(xi + q + hb);
-    v128.store(yr + q, f32x4.add(ar, br));
-    v128.store(yi + q, f32x4.add(ai, bi));
-    v128.store(yr + q + hb, f32x4.sub(ar, br));
-    v128.store(yi + q + hb, f32x4.sub(ai, bi));
+const SQRT1_2: f32 = 0.70710678118654752;
+
+/**
+ * Final radix-8 pass (L = 8, stride s = M/8, no external twiddles) when log2 M is odd: an 8-point
+ * DFT per q as two 4-point DFTs (even and odd inputs) joined by W_8^k — one pass instead of a
+ * radix-4 and a radix-2 pass.
+ */
+function passR8(M: i32, xr: usize, xi: usize, yr: usize, yi: usize): void {
+  const sb = <usize>M >> 1; // s·4 bytes with s = M/8
+  const c = f32x4.splat(SQRT1_2);
+  for (let q: usize = 0; q < sb; q += 16) {
+    const pr = xr + q;
+    const pi = xi + q;
+    // even inputs a0 a2 a4 a6 → E0…E3
+    const a0r = v128.load(pr);
+    const a0i = v128.load(pi);
+    const a4r = v128.load(pr + 4 * sb);
+    const a4i = v128.load(pi + 4 * sb);
+    const a2r = v128.load(pr + 2 * sb);
+    const a2i = v128.load(pi + 2 * sb);
+    const a6r = v128.load(pr + 6 * sb);
+    const a6i = v128.load(pi + 6 * sb);
+    const t0r = f32x4.add(a0r, a4r);
+    const t0i = f32x4.add(a0i, a4i);
+    const t1r = f32x4.sub(a0r, a4r);
+    const t1i = f32x4.sub(a0i, a4i);
+    const t2r = f32x4.add(a2r, a6r);
+    const t2i = f32x4.add(a2i, a6i);
+    const t3r = f32x4.sub(a2r, a6r);
+    const t3i = f32x4.sub(a2i, a6i);
+    const e0r = f32x4.add(t0r, t2r);
+    const e0i = f32x4.add(t0i, t2i);
+    const e2r = f32x4.sub(t0r, t2r);
+    const e2i = f32x4.sub(t0i, t2i);
+    const e1r = f32x4.add(t1r, t3i);
+    const e1i = f32x4.sub(t1i, t3r);
+    const e3r = f32x4.sub(t1r, t3i);
+    const e3i = f32x4.add(t1i, t3r);
+    // odd inputs a1 a3 a5 a7 → O0…O3
+    const a1r = v128.load(pr + sb);
+    const a1i = v128.load(pi + sb);
+    const a5r = v128.load(pr + 5 * sb);
+    const a5i = v128.load(pi + 5 * sb);
+    const a3r = v128.load(pr + 3 * sb);
+    const a3i = v128.load(pi + 3 * sb);
+    const a7r = v128.load(pr + 7 * sb);
+    const a7i = v128.load(pi + 7 * sb);
+    const u0r = f32x4.add(a1r, a5r);
+    const u0i = f32x4.add(a1i, a5i);
+    const u1r = f32x4.sub(a1r, a5r);
+    const u1i = f32x4.sub(a1i, a5i);
+    const u2r = f32x4.add(a3r, a7r);
+    const u2i = f32x4.add(a3i, a7i);
+    const u3r = f32x4.sub(a3r, a7r);
+    const u3i = f32x4.sub(a3i, a7i);
+    const o0r = f32x4.add(u0r, u2r);
+    const o0i = f32x4.add(u0i, u2i);
+    const o2r = f32x4.sub(u0r, u2r);
+    const o2i = f32x4.sub(u0i, u2i);
+    const o1r = f32x4.add(u1r, u3i);
+    const o1i = f32x4.sub(u1i, u3r);
+    const o3r = f32x4.sub(u1r, u3i);
+    const o3i = f32x4.add(u1i, u3r);
+    // W_8^1·O1 = ((o1r + o1i) + i(o1i − o1r))/√2, W_8^2·O2 = −i·O2, W_8^3·O3 = ((o3i − o3r) − i(o3r + o3i))/√2
+    const w1r = f32x4.mul(c, f32x4.add(o1r, o1i));
+    const w1i = f32x4.mul(c, f32x4.sub(o1i, o1r));
+    const w3r = f32x4.mul(c, f32x4.sub(o3i, o3r));
+    const w3i = f32x4.neg(f32x4.mul(c, f32x4.add(o3r, o3i)));
+    const qr = yr + q;
+    const qi = yi + q;
+    v128.store(qr, f32x4.add(e0r, o0r));
+    v128.store(qi, f32x4.add(e0i, o0i));
+    v128.store(qr + 4 * sb, f32x4.sub(e0r, o0r));
+    v128.store(qi + 4 * sb, f32x4.sub(e0i, o0i));
+    v128.store(qr + sb, f32x4.add(e1r, w1r));
+    v128.store(qi + sb, f32x4.add(e1i, w1i));
+    v128.store(qr + 5 * sb, f32x4.sub(e1r, w1r));
+    v128.store(qi + 5 * sb, f32x4.sub(e1i, w1i));
+    v128.store(qr + 2 * sb, f32x4.add(e2r, o2i));
+    v128.store(qi + 2 * sb, f32x4.sub(e2i, o2r));
+    v128.store(qr + 6 * sb, f32x4.sub(e2r, o2i));
+    v128.store(qi + 6 * sb, f32x4.add(e2i, o2r));
+    v128.store(qr + 3 * sb, f32x4.add(e3r, w3r));
+    v128.store(qi + 3 * sb, f32x4.add(e3i, w3i));
+    v128.store(qr + 7 * sb, f32x4.sub(e3r, w3r));
+    v128.store(qi + 7 * sb, f32x4.sub(e3i, w3i));
   }
 }
 
 /**
- * Forward M-point complex FFT of the split arrays (xr, xi); (yr, yi) is the other ping-pong
- * buffer. Returns 0 when the result ends in (xr, xi), 1 when in (yr, yi). Natural order.
+ * The passes after the first (which has written (yr, yi)): radix-4 passes with stride 4, 16, …
+ * and a final radix-8 pass when log2 M is odd. Returns 0 when the result ends in (xr, xi),
+ * 1 when in (yr, yi).
  */
-export function cfftSplit(plan: usize, M: i32, xr: usize, xi: usize, yr: usize, yi: usize): i32 {
-  let tw = plan;
-  passFirst(M, tw, xr, xi, yr, yi);
-  tw += <usize>(6 * (M >> 2)) << 2;
+function passesAfterFirst(plan: usize, M: i32, xr: usize, xi: usize, yr: usize, yi: usize): i32 {
+  let tw = plan + (<usize>(6 * (M >> 2)) << 2);
   let inY = 1;
   let L = M >> 2;
   let s = 4;
-  while (L >= 4) {
+  while (L >= 4 && L != 8) {
     if (inY) passR4(M, L, s, tw, yr, yi, xr, xi);
     else passR4(M, L, s, tw, xr, xi, yr, yi);
     tw += <usize>(6 * (L >> 2)) << 2;
@@ -293,40 +415,26 @@ export function cfftSplit(plan: usize, M: i32, xr: usize, xi: usize, yr: usize, 
     s <<= 2;
     inY ^= 1;
   }
-  if (L == 2) {
-    if (inY) passR2(M, yr, yi, xr, xi);
-    else passR2(M, xr, xi, yr, yi);
+  if (L == 8) {
+    if (inY) passR8(M, yr, yi, xr, xi);
+    else passR8(M, xr, xi, yr, yi);
     inY ^= 1;
   }
   return inY;
 }
 
+/**
+ * Forward M-point complex FFT of the split arrays (xr, xi); (yr, yi) is the other ping-pong
+ * buffer. Returns 0 when the result ends in (xr, xi), 1 when in (yr, yi). Natural order.
+ */
+export function cfftSplit(plan: usize, M: i32, xr: usize, xi: usize, yr: usize, yi: usize): i32 {
+  passFirst(M, plan, xr, xi, yr, yi);
+  return passesAfterFirst(plan, M, xr, xi, yr, yi);
+}
+
 /** The post-processing twiddles W_n^k (re at the pointer, im M/2 floats later). */
 @inline export function postTwiddles(plan: usize, M: i32): usize {
   return plan + (<usize>passTwiddleFloats(M) << 2);
-}
-
-/**
- * Split n real samples into the z = even + i·odd arrays, multiplying by `win` on the way when
- * win != 0 (win has n floats). n/2 must be a multiple of 4.
- */
-export function deinterleave(x: usize, win: usize, M: i32, zr: usize, zi: usize): void {
-  const end = <usize>M << 2;
-  if (win == 0) {
-    for (let j: usize = 0; j < end; j += 16) {
-      const a = v128.load(x + (j << 1));
-      const b = v128.load(x + (j << 1), 16);
-      v128.store(zr + j, f32x4.shuffle(a, b, 0, 2, 4, 6));
-      v128.store(zi + j, f32x4.shuffle(a, b, 1, 3, 5, 7));
-    }
-  } else {
-    for (let j: usize = 0; j < end; j += 16) {
-      const a = f32x4.mul(v128.load(x + (j << 1)), v128.load(win + (j << 1)));
-      const b = f32x4.mul(v128.load(x + (j << 1), 16), v128.load(win + (j << 1), 16));
-      v128.store(zr + j, f32x4.shuffle(a, b, 0, 2, 4, 6));
-      v128.store(zi + j, f32x4.shuffle(a, b, 1, 3, 5, 7));
-    }
-  }
 }
 
 /**
@@ -340,8 +448,8 @@ export function rfftHalf(plan: usize, n: i32, x: usize, win: usize, scratch: usi
   const ai = scratchIm(scratch, M, 0);
   const br = scratchRe(scratch, M, 1);
   const bi = scratchIm(scratch, M, 1);
-  deinterleave(x, win, M, ar, ai);
-  const which = cfftSplit(plan, M, ar, ai, br, bi);
+  passFirstReal(M, plan, x, win, br, bi);
+  const which = passesAfterFirst(plan, M, ar, ai, br, bi);
   const zr = scratchRe(scratch, M, which);
   const zi = scratchIm(scratch, M, which);
   store<f32>(zr + (<usize>M << 2), load<f32>(zr));
