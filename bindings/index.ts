@@ -5,3 +5,4 @@ export * from './mel.ts';
 export * from './stft.ts';
 export * from './resample.ts';
 export * from './conv_grad.ts';
+export * from './lime.ts';

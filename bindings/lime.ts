@@ -198,6 +198,12 @@ export interface PreparedOcclusion {
    * kernel writes straight into it: no copy at all), or a new Float32Array.
    */
   run(bits: Uint8Array, n: number, out?: OcclusionOut): Float32Array;
+  /**
+   * Perturb into the prepared object's own arena block and return a view of it (no copy out):
+   * hand it straight to the model (e.g. `tf.tensor(view, [n, T, F])`, which copies once).
+   * The view is valid until the next run / runView / dispose or any other arena allocation.
+   */
+  runView(bits: Uint8Array, n: number): Float32Array;
   /** Free the arena blocks; the object cannot be used afterwards. */
   dispose(): void;
 }
@@ -264,33 +270,40 @@ export function prepareOcclusion(
     return arena.alloc(bytes);
   }
 
+  function perturb(bits: Uint8Array, n: number, out: OcclusionOut | undefined, asView: boolean): Float32Array {
+    if (disposed) throw new EarshotError('DISPOSED', 'this prepared occlusion was disposed');
+    checkInt(n, 'n (number of bit rows)', 1, 1 << 30);
+    checkBits(bits, n, d);
+    const total = n * size;
+    check(total * 4 <= MAX_BYTES, `n·T·F = ${n}·${T}·${F} floats do not fit the earshot core (4 GiB); use smaller batches`, 'OUT_OF_MEMORY');
+    let target: Block;
+    if (out instanceof Block) {
+      check(out.arena === arena, 'out is a Block of another arena than the earshot core\'s');
+      check(out.bytes >= total * 4, `out block must hold n·T·F = ${total} floats (${total * 4} bytes), got ${out.bytes} bytes`, 'BAD_SHAPE');
+    } else if (out !== undefined) {
+      checkArray(out, Float32Array, `out (n·T·F = ${n}·${T}·${F})`, total);
+    }
+    bitsBlock = ensure(bitsBlock, n * d);
+    bitsBlock.u8(n * d).set(bits);
+    if (out instanceof Block) target = out;
+    else target = outBlock = ensure(outBlock, total * 4);
+    kernel(xB.ptr, rB.ptr, typeof R === 'number' ? 1 : 0, typeof R === 'number' ? R : 0, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr, n, d, target.ptr, size);
+    const view = target.f32(total);
+    if (out instanceof Block || asView) return view;
+    const result = out ?? new Float32Array(total);
+    result.set(view);
+    return result;
+  }
+
   return {
     shape: [T, F],
     d,
     nRuns,
     run(bits: Uint8Array, n: number, out?: OcclusionOut): Float32Array {
-      if (disposed) throw new EarshotError('DISPOSED', 'this prepared occlusion was disposed');
-      checkInt(n, 'n (number of bit rows)', 1, 1 << 30);
-      checkBits(bits, n, d);
-      const total = n * size;
-      check(total * 4 <= MAX_BYTES, `n·T·F = ${n}·${T}·${F} floats do not fit the earshot core (4 GiB); use smaller batches`, 'OUT_OF_MEMORY');
-      let target: Block;
-      if (out instanceof Block) {
-        check(out.arena === arena, 'out is a Block of another arena than the earshot core\'s');
-        check(out.bytes >= total * 4, `out block must hold n·T·F = ${total} floats (${total * 4} bytes), got ${out.bytes} bytes`, 'BAD_SHAPE');
-      } else if (out !== undefined) {
-        checkArray(out, Float32Array, `out (n·T·F = ${n}·${T}·${F})`, total);
-      }
-      bitsBlock = ensure(bitsBlock, n * d);
-      bitsBlock.u8(n * d).set(bits);
-      if (out instanceof Block) target = out;
-      else target = outBlock = ensure(outBlock, total * 4);
-      kernel(xB.ptr, rB.ptr, typeof R === 'number' ? 1 : 0, typeof R === 'number' ? R : 0, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr, n, d, target.ptr, size);
-      const view = target.f32(total);
-      if (out instanceof Block) return view;
-      const result = out ?? new Float32Array(total);
-      result.set(view);
-      return result;
+      return perturb(bits, n, out, false);
+    },
+    runView(bits: Uint8Array, n: number): Float32Array {
+      return perturb(bits, n, undefined, true);
     },
     dispose(): void {
       if (disposed) return;

@@ -9,3 +9,5 @@ export type { MelFilterbankOptions, MelSpectrogramOptions, MelSpectrogram, MelSc
 export * from './frontend/index.ts';
 export { decodeWav, encodeWav, mixdown, resample, resamplePoly, resampleFilter, DEFAULT_SAMPLE_RATE } from './audio/index.ts';
 export type { AudioData, DecodedWav, WavSampleFormat, WavEncodeFormat, EncodeWavOptions, ResampleOptions } from './audio/index.ts';
+export { occlude, prepareOcclusion, gridLabels, rectsToLabels, labelRuns, weightedRidge, weightedR2, ridgePredict } from '../bindings/lime.ts';
+export type { OcclusionComponents, OcclusionOut, PreparedOcclusion, Rect, RidgeFit, RidgeOptions, DesignMatrix } from '../bindings/lime.ts';

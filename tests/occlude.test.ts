@@ -191,6 +191,10 @@ test('prepared form: many batches on one excerpt, into a Float32Array, into an a
   assert.is(view.byteOffset, block.ptr);
   sameArray(block.f32(), oracle(x, labels, 0.5, bits, 4, 10), 'into a block');
   block.free();
+  const bits5 = randomBits(r, 5, 10);
+  const v = p.runView(bits5, 5);
+  assert.is(v.buffer, core().memory.buffer, 'a view of the arena');
+  sameArray(v, oracle(x, labels, 0.5, bits5, 5, 10), 'runView');
   p.dispose();
   p.dispose(); // idempotent
   assert.is(arena.liveBytes, before, 'dispose frees every block');
