@@ -40,6 +40,15 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/**
+ * An input that lives in the core's own memory (e.g. a view of an arena block) is copied out
+ * first: any allocation may grow the memory, which detaches such views (a detached view reads
+ * as empty).
+ */
+function own<A extends Float32Array | Float64Array | Uint8Array | Int32Array>(a: A): A {
+  return a.buffer === core().memory.buffer ? (a.slice() as A) : a;
+}
+
 function checkOptions(opts: unknown, name: string, allowed: readonly string[]): Record<string, unknown> {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
     throw new EarshotError('BAD_ARGUMENT', `${name} must be an options object, got ${describe(opts)}`);
@@ -245,6 +254,8 @@ export function prepareOcclusion(
   const { labels, d } = resolveLabels(T, F, components);
   const R = checkContent(content, size, T, F);
   const runs = labelRuns(labels);
+  const xs = own(x);
+  const Rs = typeof R === 'number' ? R : own(R);
   const c = core();
   const arena = c.arena;
   const kernel = c.exports.occludeRuns as OccludeFn;
@@ -253,8 +264,8 @@ export function prepareOcclusion(
   let outBlock: Block | null = null;
   let disposed = false;
   try {
-    owned.push(arena.copyIn(x));
-    owned.push(typeof R === 'number' ? arena.alloc(16) : arena.copyIn(R));
+    owned.push(arena.copyIn(xs));
+    owned.push(typeof Rs === 'number' ? arena.alloc(16) : arena.copyIn(Rs));
     owned.push(arena.copyIn(runs.start));
     owned.push(arena.copyIn(runs.comp));
   } catch (e) {
@@ -282,9 +293,14 @@ export function prepareOcclusion(
       check(out.bytes >= total * 4, `out block must hold n·T·F = ${total} floats (${total * 4} bytes), got ${out.bytes} bytes`, 'BAD_SHAPE');
     } else if (out !== undefined) {
       checkArray(out, Float32Array, `out (n·T·F = ${n}·${T}·${F})`, total);
+      check(
+        out.buffer !== c.memory.buffer,
+        'out is a view of the earshot core\'s memory, which allocating may detach: pass the arena Block itself, or use runView',
+      );
     }
+    const b = own(bits);
     bitsBlock = ensure(bitsBlock, n * d);
-    bitsBlock.u8(n * d).set(bits);
+    bitsBlock.u8(n * d).set(b);
     if (out instanceof Block) target = out;
     else target = outBlock = ensure(outBlock, total * 4);
     kernel(xB.ptr, rB.ptr, typeof R === 'number' ? 1 : 0, typeof R === 'number' ? R : 0, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr, n, d, target.ptr, size);
@@ -440,17 +456,17 @@ export function weightedRidge(X: DesignMatrix, y: Float64Array | Float32Array, w
     throw new EarshotError('BAD_ARGUMENT', `fitIntercept must be a boolean, got ${describe(o.fitIntercept)}`);
   }
   const fitIntercept = o.fitIntercept ?? true;
-  checkDesign(X, n, d);
-  checkTarget(y, n);
-  checkWeights(w, n);
+  const Xs = own(checkDesign(X, n, d));
+  const ys = own(checkTarget(y, n));
+  const ws = own(checkWeights(w, n));
   const c = core();
   const ridge = c.exports.weightedRidge as RidgeFn;
   const r2 = c.exports.weightedR2 as R2Fn;
   const scratchBytes = (c.exports.ridgeScratchBytes as ScratchFn)(n, d);
   return c.arena.scope((s) => {
-    const xB = copyDesign(s, X);
-    const yB = copyF64(s, y);
-    const wB = s.copyIn(w);
+    const xB = copyDesign(s, Xs);
+    const yB = copyF64(s, ys);
+    const wB = s.copyIn(ws);
     const coefB = s.f64(d);
     const scratch = s.alloc(scratchBytes);
     const intercept = ridge(xB.ptr, yB.ptr, wB.ptr, n, d, alpha, fitIntercept ? 1 : 0, coefB.ptr, scratch.ptr);
@@ -479,19 +495,19 @@ export function weightedR2(
 ): number {
   const o = checkOptions(options, 'weightedR2 options', ['n', 'd']);
   const { n, d } = checkSizes(o);
-  checkDesign(X, n, d);
-  checkTarget(y, n);
-  checkWeights(w, n);
-  checkArray(coef, Float64Array, `coef (d = ${d})`, d);
-  checkFinite(coef, 'coef');
+  const Xs = own(checkDesign(X, n, d));
+  const ys = own(checkTarget(y, n));
+  const ws = own(checkWeights(w, n));
+  const cs = own(checkArray(coef, Float64Array, `coef (d = ${d})`, d));
+  checkFinite(cs, 'coef');
   checkNumber(intercept, 'intercept');
   const c = core();
   const r2 = c.exports.weightedR2 as R2Fn;
   return c.arena.scope((s) => {
-    const xB = copyDesign(s, X);
-    const yB = copyF64(s, y);
-    const wB = s.copyIn(w);
-    const coefB = s.copyIn(coef);
+    const xB = copyDesign(s, Xs);
+    const yB = copyF64(s, ys);
+    const wB = s.copyIn(ws);
+    const coefB = s.copyIn(cs);
     return r2(xB.ptr, yB.ptr, wB.ptr, n, d, coefB.ptr, intercept);
   });
 }

@@ -201,6 +201,29 @@ test('prepared form: many batches on one excerpt, into a Float32Array, into an a
   throwsCode(() => p.run(bits, 4), 'DISPOSED');
 });
 
+test('inputs that are views of the core memory (arena blocks) are read before any allocation', () => {
+  const arena = core().arena;
+  const r = rng(21);
+  const labels = gridLabels(T, F, { time: 5, freq: 4 });
+  const x = randomExcerpt(r);
+  const R = randomExcerpt(r);
+  const bits = randomBits(r, 6, 20);
+  const want = oracle(x, labels, R, bits, 6, 20);
+  const xB = arena.copyIn(x);
+  const rB = arena.copyIn(R);
+  const bB = arena.copyIn(bits);
+  try {
+    sameArray(occlude(xB.f32(SIZE), [T, F], { labels, d: 20 }, rB.f32(SIZE), bB.u8(6 * 20), 6), want, 'arena views');
+    const outB = arena.allocF32(6 * SIZE);
+    throwsCode(() => occlude(x, [T, F], { labels, d: 20 }, R, bits, 6, outB.f32()), 'BAD_ARGUMENT', /view of the earshot core's memory.*pass the arena Block itself/);
+    outB.free();
+  } finally {
+    xB.free();
+    rB.free();
+    bB.free();
+  }
+});
+
 test('bad input: shapes, bits, labels, rectangles, content, out, sizes', () => {
   const arena = core().arena;
   const before = arena.liveBytes;

@@ -211,6 +211,19 @@ test('the kernel stays inside ridgeScratchBytes (Cholesky and eigen paths, odd a
   }
 });
 
+test('inputs that are views of the core memory are read before any allocation', () => {
+  const arena = core().arena;
+  const want = weightedRidge(GZ, Gy, cosineW, { n: 16, d: 4 });
+  const blocks = [arena.copyIn(GZ), arena.copyIn(Gy), arena.copyIn(cosineW)];
+  try {
+    const f = weightedRidge(blocks[0]!.u8(64), blocks[1]!.f64(16), blocks[2]!.f64(16), { n: 16, d: 4 });
+    assert.equal(Array.from(f.coef), Array.from(want.coef));
+    assert.is(weightedR2(blocks[0]!.u8(64), blocks[1]!.f64(16), blocks[2]!.f64(16), want.coef, want.intercept, { n: 16, d: 4 }), want.score);
+  } finally {
+    for (const b of blocks) b.free();
+  }
+});
+
 test('bad input: every argument and option is checked before wasm', () => {
   const X = new Float64Array(8);
   const y = new Float64Array(4);
