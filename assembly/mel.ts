@@ -113,77 +113,101 @@ export function melFilterbankBuild(sr: f64, nfft: i32, nMels: i32, fMin: f64, fM
 
 // ---- sparse form ----------------------------------------------------------------------------
 
-/** Number of stored weights of the sparse form of fb's first nBinsUsed columns. */
+// Each filter's run is padded with zeros to a multiple of 4 bins (moved left when it would pass
+// nBinsUsed), so the SIMD dot products need no scalar tail and never read past bin nBinsUsed − 1.
+
+/** Support [first, last] of row b within [0, nBinsUsed), padded to a multiple of 4: (start, length). */
+@inline function paddedSpan(row: usize, nBinsUsed: i32): i64 {
+  let first = -1, last = -1;
+  for (let k = 0; k < nBinsUsed; k++) {
+    if (load<f32>(row + (<usize>k << 2)) != 0) {
+      if (first < 0) first = k;
+      last = k;
+    }
+  }
+  if (first < 0) return 0;
+  let len = (last - first + 4) & ~3;
+  let start = first;
+  if (start + len > nBinsUsed) {
+    start = nBinsUsed - len;
+    if (start < 0) {
+      start = 0;
+      len = nBinsUsed;
+    }
+  }
+  return (<i64>start << 32) | <i64>len;
+}
+
+/** Number of stored weights (padded runs) of the sparse form of fb's first nBinsUsed columns. */
 export function melSparseCount(fb: usize, nMels: i32, nBins: i32, nBinsUsed: i32): i32 {
   let nnz = 0;
   for (let b = 0; b < nMels; b++) {
-    const row = fb + (<usize>b * <usize>nBins << 2);
-    let first = -1, last = -1;
-    for (let k = 0; k < nBinsUsed; k++) {
-      if (load<f32>(row + (<usize>k << 2)) != 0) {
-        if (first < 0) first = k;
-        last = k;
-      }
-    }
-    if (first >= 0) nnz += last - first + 1;
+    nnz += <i32>(paddedSpan(fb + (<usize>b * <usize>nBins << 2), nBinsUsed) & 0xffffffff);
   }
   return nnz;
 }
 
 /**
  * Sparse form of the dense nMels × nBins filterbank `fb`, restricted to bins [0, nBinsUsed):
- * spans[3b] = first non-zero bin, spans[3b+1] = length up to the last non-zero bin,
- * spans[3b+2] = offset (in weights) of the run. Returns the number of weights written.
+ * spans[3b] = first bin of filter b's run, spans[3b+1] = run length (its non-zero support padded
+ * with zeros to a multiple of 4 where nBinsUsed allows), spans[3b+2] = offset of the run in
+ * `weights`. Returns the number of weights written (= melSparseCount).
  */
 export function melSparsify(fb: usize, nMels: i32, nBins: i32, nBinsUsed: i32, spans: usize, weights: usize): i32 {
   let off = 0;
   for (let b = 0; b < nMels; b++) {
     const row = fb + (<usize>b * <usize>nBins << 2);
-    let first = -1, last = -1;
-    for (let k = 0; k < nBinsUsed; k++) {
-      if (load<f32>(row + (<usize>k << 2)) != 0) {
-        if (first < 0) first = k;
-        last = k;
-      }
-    }
+    const sl = paddedSpan(row, nBinsUsed);
+    const start = <i32>(sl >> 32);
+    const len = <i32>(sl & 0xffffffff);
     const sp = spans + (<usize>b * 12);
-    if (first < 0) {
-      store<i32>(sp, 0);
-      store<i32>(sp, 0, 4);
-      store<i32>(sp, off, 8);
-      continue;
-    }
-    const len = last - first + 1;
-    store<i32>(sp, first);
+    store<i32>(sp, start);
     store<i32>(sp, len, 4);
     store<i32>(sp, off, 8);
-    memory.copy(weights + (<usize>off << 2), row + (<usize>first << 2), <usize>len << 2);
+    // zeros outside the support are copied from the dense row itself
+    memory.copy(weights + (<usize>off << 2), row + (<usize>start << 2), <usize>len << 2);
     off += len;
   }
   return off;
 }
 
-/** Σ_i w[i]·x[i] over n values, four lanes at a time (unaligned loads are fine in wasm). */
-@inline function dot(w: usize, x: usize, n: i32): f32 {
+/** Four lanes of partial sums of w[i]·x[i] over n values (n a multiple of 4 except when tiny). */
+@inline function dot4(w: usize, x: usize, n: i32): v128 {
   let acc = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), v128.load(x + o)));
   }
-  let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-  for (; i < n; i++) s += load<f32>(w + (<usize>i << 2)) * load<f32>(x + (<usize>i << 2));
-  return s;
+  for (; i < n; i++) {
+    acc = f32x4.replace_lane(acc, 0, f32x4.extract_lane(acc, 0) + load<f32>(w + (<usize>i << 2)) * load<f32>(x + (<usize>i << 2)));
+  }
+  return acc;
+}
+
+@inline function spanDot4(b: i32, row: usize, spans: usize, weights: usize): v128 {
+  const sp = spans + (<usize>b * 12);
+  return dot4(weights + (<usize>load<i32>(sp, 8) << 2), row + (<usize>load<i32>(sp) << 2), load<i32>(sp, 4));
+}
+
+@inline function hsum(a: v128): f32 {
+  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
 }
 
 @inline function applyRow(row: usize, nMels: i32, spans: usize, weights: usize, out: usize): void {
-  for (let b = 0; b < nMels; b++) {
-    const sp = spans + (<usize>b * 12);
-    const first = load<i32>(sp);
-    const len = load<i32>(sp, 4);
-    const off = load<i32>(sp, 8);
-    store<f32>(out + (<usize>b << 2), dot(weights + (<usize>off << 2), row + (<usize>first << 2), len));
+  let b = 0;
+  // four filters at a time: a 4 × 4 transpose-and-add turns their partial sums into one vector
+  for (; b + 4 <= nMels; b += 4) {
+    const a0 = spanDot4(b, row, spans, weights);
+    const a1 = spanDot4(b + 1, row, spans, weights);
+    const a2 = spanDot4(b + 2, row, spans, weights);
+    const a3 = spanDot4(b + 3, row, spans, weights);
+    const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+    const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+    const r = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+    v128.store(out + (<usize>b << 2), r);
   }
+  for (; b < nMels; b++) store<f32>(out + (<usize>b << 2), hsum(spanDot4(b, row, spans, weights)));
 }
 
 /**
