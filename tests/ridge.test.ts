@@ -174,6 +174,18 @@ test('weighted R²: a perfect fit scores 1, a constant target with a wrong model
   assert.is(f.intercept, 2);
 });
 
+test('Float32 X and y are widened exactly: same fit as their f64 values', () => {
+  const c = meta.cases.find((k) => k.data === 'dense' && k.alpha === 1 && k.fitIntercept)!;
+  const X32 = Float32Array.from(readF64('ridge/dense.X.f64'));
+  const y32 = Float32Array.from(readF64('ridge/dense.y.f64'));
+  const w = readF64('ridge/dense.w.f64');
+  const a = weightedRidge(X32, y32, w, { n: c.n, d: c.d });
+  const b = weightedRidge(Float64Array.from(X32), Float64Array.from(y32), w, { n: c.n, d: c.d });
+  assert.equal(Array.from(a.coef), Array.from(b.coef));
+  assert.is(a.intercept, b.intercept);
+  assert.is(a.score, b.score);
+});
+
 test('zero weights drop their rows exactly', () => {
   const n = 30;
   const d = 3;
