@@ -519,7 +519,8 @@ export function postMagnitude(plan: usize, n: i32, scratch: usize, which: i32, n
   const wre = postTwiddles(plan, M);
   const h = M >> 1;
   const wim = wre + (<usize>h << 2);
-  const half = f32x4.splat(0.5);
+  // 2X is formed without the two halvings of E and O; the 1/2 (1/4 for power) comes at the end
+  const scale = f32x4.splat(power ? 0.25 : 0.5);
   for (let k = 0; k < h; k += 4) {
     const lowNeeded = k < nBins;
     const highNeeded = M - k - 3 < nBins;
@@ -530,10 +531,10 @@ export function postMagnitude(plan: usize, n: i32, scratch: usize, which: i32, n
     const Ai = v128.load(zi + kb);
     const Rr = rev(v128.load(zr + mb));
     const Ri = rev(v128.load(zi + mb));
-    const Er = f32x4.mul(half, f32x4.add(Ar, Rr));
-    const Ei = f32x4.mul(half, f32x4.sub(Ai, Ri));
-    const Or = f32x4.mul(half, f32x4.add(Ai, Ri));
-    const Oi = f32x4.mul(half, f32x4.sub(Rr, Ar));
+    const Er = f32x4.add(Ar, Rr);
+    const Ei = f32x4.sub(Ai, Ri);
+    const Or = f32x4.add(Ai, Ri);
+    const Oi = f32x4.sub(Rr, Ar);
     const wr = v128.load(wre + kb);
     const wi = v128.load(wim + kb);
     const Tr = cmulRe(Or, Oi, wr, wi);
@@ -548,6 +549,8 @@ export function postMagnitude(plan: usize, n: i32, scratch: usize, which: i32, n
       lo = f32x4.sqrt(lo);
       hi = f32x4.sqrt(hi);
     }
+    lo = f32x4.mul(lo, scale);
+    hi = f32x4.mul(hi, scale);
     if (k + 4 <= nBins) v128.store(out + kb, lo);
     else if (lowNeeded) storePartial(out, k, nBins, lo, tmp);
     if (M - k < nBins) v128.store(out + mb, hi);
