@@ -91,6 +91,26 @@ test('applyMel on real magnitudes (513 bins, 372 used) matches NumPy mag[:, :372
   assert.ok(worst < 1e-5, `elementwise rel ${worst}`);
 });
 
+test('applyMel with arbitrary sparse filters, supports at the last bins, and fewer than 4 bins', () => {
+  for (const [nBins, nBinsUsed] of [[9, 9], [9, 7], [3, 3], [5, 2]] as const) {
+    const nMels = 5;
+    const nFrames = 3;
+    const fb = new Float32Array(nMels * nBins);
+    // filter b: non-zero on a few bins, the last filter ends at the last bin
+    for (let b = 0; b < nMels; b++) for (let k = 0; k < nBins; k++) if ((k + b) % 3 !== 0 || k === nBins - 1) fb[b * nBins + k] = (b + 1) * 0.5 + k * 0.25;
+    fb.fill(0, 2 * nBins, 3 * nBins); // an all-zero filter
+    const mag = new Float32Array(nFrames * nBins).map((_, i) => ((i * 7) % 5) + 0.5);
+    const mel = applyMel(mag, nFrames, fb, { nMels, nBinsUsed });
+    for (let t = 0; t < nFrames; t++) {
+      for (let b = 0; b < nMels; b++) {
+        let s = 0;
+        for (let k = 0; k < nBinsUsed; k++) s += fb[b * nBins + k]! * mag[t * nBins + k]!;
+        assert.ok(Math.abs(mel[t * nMels + b]! - s) <= 1e-5 * Math.max(1, s), `nBins ${nBins} used ${nBinsUsed} t ${t} b ${b}: ${mel[t * nMels + b]} vs ${s}`);
+      }
+    }
+  }
+});
+
 test('logFloor: ln of values above the floor, ln(floor) below it', () => {
   const x = new Float32Array([1, Math.E, 1e-9, 0, 1e-7, 123.456, 3e-5, 7, 0.5, 1e30, 2e-38]);
   const y = logFloor(x, 1e-7);
