@@ -428,10 +428,18 @@ function cacheKey(o: MelSpectrogramOptions): string {
   return JSON.stringify(rest, Object.keys(rest).sort()) + stats;
 }
 
+/** Free the prepared configurations melSpectrogram keeps (≤ 4, each ≈ 20 KB of arena). */
+export function releaseMelCache(): void {
+  for (const k of cache.values()) k.dispose();
+  cache.clear();
+}
+
 /**
  * The fused log-mel front end in one wasm pass per frame: frame (no centring) → window →
  * real FFT → |X| over the first nBinsUsed bins → sparse mel → ln(max(·, logFloor)) → optional
  * per-band z-score. Returns nFrames × nMels. With SVD_FRONTEND's options this is methods.md §1.
+ * The prepared state of the last few configurations stays in the arena (releaseMelCache frees
+ * it); for many calls with one configuration, a MelFrontEndKernel with a reused `out` is cheaper.
  */
 export function melSpectrogram(signal: Float32Array, options: MelSpectrogramOptions): MelSpectrogram {
   checkArray(signal, Float32Array, 'melSpectrogram: signal');

@@ -4,7 +4,7 @@
  */
 export { EarshotError } from '../bindings/errors.ts';
 export { initCore, core } from '../bindings/wasm.ts';
-export { melFilterbank, applyMel, logFloor, zscore, frameCount, melSpectrogram, MelFrontEndKernel } from '../bindings/mel.ts';
+export { melFilterbank, applyMel, logFloor, zscore, frameCount, melSpectrogram, MelFrontEndKernel, releaseMelCache } from '../bindings/mel.ts';
 export type { MelFilterbankOptions, MelSpectrogramOptions, MelSpectrogram, MelScale, MelConstruction, MelNorm, ApplyMelOptions } from '../bindings/mel.ts';
 export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE_STFT } from '../bindings/stft.ts';
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';

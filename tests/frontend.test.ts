@@ -3,7 +3,7 @@
 // no centring, |rfft|, [:, :372] @ FB, log(max(x, 1e-7))) and analytic properties.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { melSpectrogram, MelFrontEndKernel } from '../bindings/mel.ts';
+import { melSpectrogram, MelFrontEndKernel, releaseMelCache } from '../bindings/mel.ts';
 import { core } from '../bindings/wasm.ts';
 import { FrontEnd, SVD_FRONTEND, NormStats, validateFrontEndConfig, statsFromJSON, statsToJSON, melOptionsOf } from '../src/frontend/index.ts';
 import { readF32, readJSON, maxAbsErr, throwsCode } from './helpers.ts';
@@ -224,6 +224,11 @@ test('the prepared kernel writes into a caller buffer and frees its arena blocks
   k.dispose();
   assert.is(core().arena.liveBytes, before);
   throwsCode(() => k.run(signal), 'DISPOSED');
+  // melSpectrogram's cache of prepared configurations is bounded and can be released
+  const base = core().arena.liveBytes;
+  for (const hop of [100, 200, 300, 315, 400, 500]) melSpectrogram(signal, { ...melOptionsOf(SVD_FRONTEND), hop });
+  releaseMelCache();
+  assert.ok(core().arena.liveBytes <= base);
 });
 
 test.run();
