@@ -1,6 +1,7 @@
 /** The registry of `earshot` subcommands. Each command module exports one `Command`. */
 import { mel } from './commands/mel.ts';
 import { demo } from './commands/demo.ts';
+import { train } from './commands/train.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -10,4 +11,5 @@ export interface Command {
 export const commands: Record<string, Command> = {
   mel,
   demo,
+  train,
 };

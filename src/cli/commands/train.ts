@@ -1,0 +1,143 @@
+/**
+ * `earshot train`: train the singing-voice CNN (methods.md §2) on a corpus built by
+ * scripts/corpus (manifest.json + train/valid/test songs) on the TF.js wasm backend, with the
+ * conv-gradient kernels of earshot's core. Progress on stderr; the best model (by validation
+ * frame error) and a resumable checkpoint go to --out.
+ */
+import { parseArgs } from 'node:util';
+import { EarshotError } from '../../../bindings/errors.ts';
+import type { Command } from '../commands.ts';
+
+const HELP = `Usage: earshot train --corpus <dir> --out <dir> [options]
+
+Train the singing-voice CNN (Schlüter & Lehner; methods.md §2) on the TF.js wasm backend:
+Adam (lr × decay per epoch), binary cross-entropy, balanced mini-batches of 115-frame excerpts,
+augmentation (time stretch, pitch shift, gain, mixing with accompaniment), validation frame
+error (median filtered) after every epoch, early stopping, the decision threshold tuned on the
+validation split. Normalisation statistics come from the training split only.
+
+Writes <out>/model.json + weights.bin (the best epoch, with statistics, threshold and training
+metadata) and <out>/checkpoint/ (every epoch; --resume continues from it).
+
+Options:
+  --corpus <dir>          corpus directory (manifest.json, train/, valid/, test/)   [corpus]
+  --out <dir>             output directory                          [assets/models/svd-default]
+  --epochs <n>            epochs                                                          [20]
+  --steps-per-epoch <n>   mini-batches per epoch                                        [2000]
+  --batch <n>             excerpts per mini-batch                                         [32]
+  --lr <x>                initial learning rate                                        [0.001]
+  --lr-decay <x>          learning-rate factor per epoch                                [0.85]
+  --patience <n>          epochs without improvement before stopping                       [5]
+  --median <n>            median filter (frames) for validation errors                    [56]
+  --seed <n>              seed of initialisation, sampling, augmentation, dropout          [1]
+  --no-augment            train without augmentation
+  --resume                continue from <out>/checkpoint
+  --backend <wasm|cpu>    TF.js backend                                                 [wasm]
+  --no-cache              recompute log-mels instead of using the .f32 caches in the corpus`;
+
+function int(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new EarshotError('BAD_USAGE', `--${name} must be a non-negative integer, got '${String(v)}'`);
+  return n;
+}
+function num(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new EarshotError('BAD_USAGE', `--${name} must be a non-negative number, got '${String(v)}'`);
+  return n;
+}
+
+export async function trainCommand(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        corpus: { type: 'string' },
+        out: { type: 'string' },
+        epochs: { type: 'string' },
+        'steps-per-epoch': { type: 'string' },
+        batch: { type: 'string' },
+        lr: { type: 'string' },
+        'lr-decay': { type: 'string' },
+        patience: { type: 'string' },
+        median: { type: 'string' },
+        seed: { type: 'string' },
+        'no-augment': { type: 'boolean' },
+        resume: { type: 'boolean' },
+        backend: { type: 'string' },
+        'no-cache': { type: 'boolean' },
+      },
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new EarshotError('BAD_USAGE', `${(e as Error).message} (see \`earshot train --help\`)`);
+  }
+  const corpus = (values.corpus as string | undefined) ?? 'corpus';
+  const out = (values.out as string | undefined) ?? 'assets/models/svd-default';
+  const backend = (values.backend as string | undefined) ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_USAGE', `--backend must be wasm or cpu, got '${backend}'`);
+  const seed = int(values.seed, 'seed', 1);
+  const opts = {
+    epochs: int(values.epochs, 'epochs', 20),
+    stepsPerEpoch: int(values['steps-per-epoch'], 'steps-per-epoch', 2000),
+    batchSize: int(values.batch, 'batch', 32),
+    learningRate: num(values.lr, 'lr', 1e-3),
+    lrDecay: num(values['lr-decay'], 'lr-decay', 0.85),
+    patience: int(values.patience, 'patience', 5),
+    medianFrames: int(values.median, 'median', 56),
+    seed,
+  };
+
+  // Loaded lazily so `earshot --help` does not start TF.js.
+  const { initBackend } = await import('../../model/backend.ts');
+  const { registerWasmTrainingKernels } = await import('../../model/wasm_kernels.ts');
+  const { createSvdCnn } = await import('../../model/svdcnn.ts');
+  const { initWeights } = await import('../../model/weights.ts');
+  const { listCorpus, loadSongs, bandStats } = await import('../../model/dataset.ts');
+  const { trainModel } = await import('../../model/train.ts');
+  const { statsToJSON } = await import('../../frontend/index.ts');
+
+  const log = (l: string) => process.stderr.write(l + '\n');
+  const info = await initBackend(backend);
+  if (backend === 'wasm') registerWasmTrainingKernels();
+  log(`train: TF.js ${info.backend} (SIMD ${info.simd ? 'on' : 'off'}, ${info.numThreads} thread${info.numThreads === 1 ? '' : 's'})`);
+
+  const entries = await listCorpus(corpus);
+  const pick = (s: string) => entries.filter((e) => e.split === s);
+  const t0 = Date.now();
+  const progress = (what: string) => (done: number, total: number) => {
+    if (done === total || done % 10 === 0) log(`train: ${what} log-mel ${done}/${total}`);
+  };
+  const train = await loadSongs(pick('train'), { cache: !values['no-cache'], onProgress: progress('training') });
+  const valid = await loadSongs(pick('valid'), { cache: !values['no-cache'], accompaniment: false, onProgress: progress('validation') });
+  log(`train: ${train.length} training and ${valid.length} validation songs loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const stats = bandStats(train);
+  const model = createSvdCnn(initWeights(seed, { normalization: statsToJSON(stats) }));
+  try {
+    const r = await trainModel(model, train, valid, stats, {
+      ...opts,
+      augment: values['no-augment'] ? false : undefined,
+      outDir: out,
+      resume: Boolean(values.resume),
+      log,
+      command: ['earshot', 'train', ...args].join(' '),
+    });
+    if (!r.best) throw new EarshotError('TRAINING_FAILED', 'training finished without a validated epoch');
+    log(
+      `train: best epoch ${r.best.epoch}: validation error ${(100 * r.best.valid.error).toFixed(2)} % (recall ${(100 * r.best.valid.recall).toFixed(1)} %, ` +
+        `specificity ${(100 * r.best.valid.specificity).toFixed(1)} %, threshold ${r.best.valid.threshold.toFixed(2)})${r.stoppedEarly ? ', stopped early' : ''} → ${out}`,
+    );
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+export const train: Command = {
+  summary: 'train the singing-voice CNN on a corpus (TF.js wasm, resumable)',
+  help: HELP,
+  run: trainCommand,
+};
