@@ -32,6 +32,12 @@ type R2Fn = (x: number, y: number, w: number, n: number, d: number, coef: number
 type ScratchFn = (n: number, d: number) => number;
 
 const MAX_BYTES = 2 ** 32 - 2 ** 16; // what a wasm32 memory can hold at most
+/** Staging size for perturbing into a JS Float32Array (chunks stay in L2 between kernel and copy). */
+let STAGE_BYTES = 256 * 1024;
+/** @internal benchmark hook: the staging size in bytes. */
+export function setOcclusionStageBytes(bytes: number): void {
+  STAGE_BYTES = checkInt(bytes, 'stage bytes', 4);
+}
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -262,6 +268,7 @@ export function prepareOcclusion(
   const owned: Block[] = [];
   let bitsBlock: Block | null = null;
   let outBlock: Block | null = null;
+  let stageBlock: Block | null = null;
   let disposed = false;
   try {
     owned.push(arena.copyIn(xs));
@@ -287,7 +294,6 @@ export function prepareOcclusion(
     checkBits(bits, n, d);
     const total = n * size;
     check(total * 4 <= MAX_BYTES, `n·T·F = ${n}·${T}·${F} floats do not fit the earshot core (4 GiB); use smaller batches`, 'OUT_OF_MEMORY');
-    let target: Block;
     if (out instanceof Block) {
       check(out.arena === arena, 'out is a Block of another arena than the earshot core\'s');
       check(out.bytes >= total * 4, `out block must hold n·T·F = ${total} floats (${total * 4} bytes), got ${out.bytes} bytes`, 'BAD_SHAPE');
@@ -301,13 +307,25 @@ export function prepareOcclusion(
     const b = own(bits);
     bitsBlock = ensure(bitsBlock, n * d);
     bitsBlock.u8(n * d).set(b);
-    if (out instanceof Block) target = out;
-    else target = outBlock = ensure(outBlock, total * 4);
-    kernel(xB.ptr, rB.ptr, typeof R === 'number' ? 1 : 0, typeof R === 'number' ? R : 0, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr, n, d, target.ptr, size);
-    const view = target.f32(total);
-    if (out instanceof Block || asView) return view;
+    const isScalar = typeof R === 'number' ? 1 : 0;
+    const scalar = typeof R === 'number' ? R : 0;
+    if (out instanceof Block || asView) {
+      // straight into arena memory: every float is stored once, by the kernel
+      const target = out instanceof Block ? out : (outBlock = ensure(outBlock, total * 4));
+      kernel(xB.ptr, rB.ptr, isScalar, scalar, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr, n, d, target.ptr, size);
+      return target.f32(total);
+    }
+    // A JS array cannot be written from wasm: perturb a few samples at a time into a
+    // cache-sized staging block and move each chunk out while it is still in cache.
     const result = out ?? new Float32Array(total);
-    result.set(view);
+    const chunk = Math.max(1, Math.min(n, Math.floor(STAGE_BYTES / (size * 4))));
+    stageBlock = ensure(stageBlock, chunk * size * 4);
+    const stage = stageBlock.f32(chunk * size); // no allocation below: the view stays attached
+    for (let s0 = 0; s0 < n; s0 += chunk) {
+      const m = Math.min(chunk, n - s0);
+      kernel(xB.ptr, rB.ptr, isScalar, scalar, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr + s0 * d, m, d, stageBlock.ptr, size);
+      result.set(m === chunk ? stage : stage.subarray(0, m * size), s0 * size);
+    }
     return result;
   }
 
@@ -327,7 +345,8 @@ export function prepareOcclusion(
       for (const b of owned) b.free();
       if (bitsBlock) bitsBlock.free();
       if (outBlock) outBlock.free();
-      bitsBlock = outBlock = null;
+      if (stageBlock) stageBlock.free();
+      bitsBlock = outBlock = stageBlock = null;
     },
   };
 }
