@@ -71,7 +71,7 @@ export function fftjsFrontEnd(): (x: Float32Array, mel: SparseMel | null) => Flo
       const o = i * HOP;
       for (let k = 0; k < N_FFT; k++) frame[k] = x[o + k]! * win[k]!;
       f.realTransform(spec, frame);
-      for (let k = 0; k < N_BINS; k++) mag[k] = Math.hypot(spec[2 * k], spec[2 * k + 1]);
+      for (let k = 0; k < N_BINS; k++) { const re = spec[2 * k], im = spec[2 * k + 1]; mag[k] = Math.sqrt(re * re + im * im); }
       if (mel) melLogRow(mag, mel, out, i * N_MELS);
       else out.set(mag, i * N_BINS);
     }
@@ -103,7 +103,7 @@ export async function pffftFrontEnd(): Promise<(x: Float32Array, mel: SparseMel 
       const op = outPtr >> 2;
       // ordered real output: [r0, r(N/2), r1, i1, r2, i2, …]
       mag[0] = Math.abs(heap[op]!);
-      for (let k = 1; k < N_BINS; k++) mag[k] = Math.hypot(heap[op + 2 * k]!, heap[op + 2 * k + 1]!);
+      for (let k = 1; k < N_BINS; k++) { const re = heap[op + 2 * k]!, im = heap[op + 2 * k + 1]!; mag[k] = Math.sqrt(re * re + im * im); }
       if (mel) melLogRow(mag, mel, out, i * N_MELS);
       else out.set(mag, i * N_BINS);
     }
