@@ -104,7 +104,6 @@ interface FbResolved {
 
 function resolveFb(o: Record<string, unknown>, where: string): FbResolved {
   const sampleRate = checkNumber(o.sampleRate, `${where}.sampleRate`, 1, 1e7);
-  check(sampleRate > 0, `${where}.sampleRate must be > 0, got ${sampleRate}`);
   const nFft = checkInt(o.nFft, `${where}.nFft`, 2, 1 << 20);
   check(nFft % 2 === 0, `${where}.nFft must be even, got ${nFft}`);
   const nMels = checkInt(o.nMels, `${where}.nMels`, 1, 4096);
@@ -116,6 +115,9 @@ function resolveFb(o: Record<string, unknown>, where: string): FbResolved {
   const norm = checkEnum(o.norm ?? 'sum', `${where}.norm`, NORMS);
   const nBins = nFft / 2 + 1;
   const nBinsUsed = o.nBinsUsed === undefined ? nBins : checkInt(o.nBinsUsed, `${where}.nBinsUsed`, 1, nBins);
+  if (nMels * nBins > 1 << 26) {
+    throw new EarshotError('BAD_ARGUMENT', `${where}: nMels × (nFft/2 + 1) = ${nMels} × ${nBins} filter weights is too large (limit ${1 << 26})`);
+  }
   return { sampleRate, nFft, nMels, fMin, fMax, scale, construction, norm, nBins, nBinsUsed };
 }
 
@@ -148,13 +150,9 @@ export function melFilterbank(options: MelFilterbankOptions): Float32Array {
   });
 }
 
-function firstNonFinite(s: Scope, block: { ptr: number }, n: number): number {
-  void s;
-  return fn('melFirstNonFinite')(block.ptr, n);
-}
-
-function checkFiniteInCore(s: Scope, block: { ptr: number }, n: number, name: string): void {
-  const at = firstNonFinite(s, block, n);
+/** NaN/∞ scan of a block already copied into the arena (one SIMD pass in wasm). */
+function checkFiniteInCore(_s: Scope, block: { ptr: number }, n: number, name: string): void {
+  const at = fn('melFirstNonFinite')(block.ptr, n);
   if (at >= 0) {
     const v = new Float32Array(core().memory.buffer, block.ptr, n)[at];
     throw new EarshotError('NOT_FINITE', `${name}[${at}] is ${v}; inputs must be finite`);

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { melSpectrogram, MelFrontEndKernel, releaseMelCache } from '../bindings/mel.ts';
 import { core } from '../bindings/wasm.ts';
-import { FrontEnd, SVD_FRONTEND, NormStats, validateFrontEndConfig, statsFromJSON, statsToJSON, melOptionsOf } from '../src/frontend/index.ts';
+import { FrontEnd, SVD_FRONTEND, NormStats, validateFrontEndConfig, statsFromJSON, statsToJSON, statsFromBatchNorm, melOptionsOf } from '../src/frontend/index.ts';
 import { readF32, readJSON, maxAbsErr, throwsCode } from './helpers.ts';
 
 const index = readJSON<Record<string, any>>('mel/index.json');
@@ -151,6 +151,15 @@ test('NormStats: streaming f64 per-band mean/std equals the two-pass statistics 
   assert.equal(back.mean, mean);
   throwsCode(() => statsFromJSON({ mean: [0], std: [0] }), 'BAD_CONFIG', /std\[0\]/);
   throwsCode(() => statsFromJSON({ mean: [0, 1], std: [1] }), 'BAD_CONFIG', /bands/);
+});
+
+test('statsFromBatchNorm: std = sqrt(running_var + 1e-4), as BatchNorm1d(affine=False) in eval mode', () => {
+  const s = statsFromBatchNorm(new Float32Array([1, -2]), new Float32Array([4, 0]));
+  assert.equal([...s.mean], [1, -2]);
+  assert.ok(Math.abs(s.std[0]! - Math.sqrt(4.0001)) < 1e-6 && Math.abs(s.std[1]! - 0.01) < 1e-8);
+  throwsCode(() => statsFromBatchNorm(new Float32Array([0]), new Float32Array([-1])), 'BAD_ARGUMENT', /band 0/);
+  throwsCode(() => statsFromBatchNorm(new Float32Array([0]), new Float32Array([0]), 0), 'BAD_ARGUMENT', /zero variance/);
+  throwsCode(() => statsFromBatchNorm(new Float32Array([0, 1]), new Float32Array([1])), 'BAD_SHAPE', /runningVar must have 2/);
 });
 
 test('SVD_FRONTEND: methods.md §1 numbers, JSON round trip, validation names the field', () => {

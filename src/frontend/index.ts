@@ -6,5 +6,5 @@ export { SVD_FRONTEND, validateFrontEndConfig, melOptionsOf } from './config.ts'
 export type { FrontEndConfig } from './config.ts';
 export { FrontEnd } from './frontend.ts';
 export type { LogMel, Prepared } from './frontend.ts';
-export { NormStats, statsToJSON, statsFromJSON } from './stats.ts';
+export { NormStats, statsToJSON, statsFromJSON, statsFromBatchNorm } from './stats.ts';
 export type { BandStats } from './stats.ts';

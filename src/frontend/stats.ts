@@ -113,3 +113,24 @@ export function statsFromJSON(v: unknown, nBands?: number): BandStats {
   }
   return { mean, std };
 }
+
+/**
+ * The z-score statistics equivalent to an affine-free BatchNorm1d over the bands in eval mode
+ * (methods.md §2: the 001 model normalises its input this way, eps 1e-4):
+ * (x − running_mean) / sqrt(running_var + eps) = (x − mean) / std with std = sqrt(var + eps).
+ */
+export function statsFromBatchNorm(runningMean: Float32Array, runningVar: Float32Array, eps = 1e-4): BandStats {
+  checkArray(runningMean, Float32Array, 'statsFromBatchNorm: runningMean');
+  checkArray(runningVar, Float32Array, 'statsFromBatchNorm: runningVar', runningMean.length);
+  if (!(Number.isFinite(eps) && eps >= 0)) throw new EarshotError('BAD_ARGUMENT', `statsFromBatchNorm: eps must be finite and ≥ 0, got ${eps}`);
+  const std = new Float32Array(runningVar.length);
+  for (let b = 0; b < std.length; b++) {
+    const v = runningVar[b]!;
+    if (!(Number.isFinite(v) && v >= 0) || !Number.isFinite(runningMean[b]!)) {
+      throw new EarshotError('BAD_ARGUMENT', `statsFromBatchNorm: band ${b} has mean ${runningMean[b]} and variance ${v}; need finite values and variance ≥ 0`);
+    }
+    std[b] = Math.sqrt(v + eps);
+    if (!(std[b]! > 0)) throw new EarshotError('BAD_ARGUMENT', `statsFromBatchNorm: band ${b} has zero variance and eps 0`);
+  }
+  return { mean: runningMean.slice(), std };
+}
