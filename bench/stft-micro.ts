@@ -56,6 +56,25 @@ const fjTime = best(() => f.realTransform(fout, fin), 500) * 1000;
 
 console.log(`1024-point real FFT (µs): earshot ${ours.toFixed(3)}, pffft-wasm SIMD ${pfTime.toFixed(3)}, fft.js ${fjTime.toFixed(3)}`);
 
+// other sizes, earshot vs pffft only
+for (const m of [256, 4096, 16384]) {
+  const pl = arena.alloc(ex.fftPlanBytes(m));
+  ex.fftPlanInit(m, pl.ptr);
+  const sc = arena.alloc(ex.fftScratchBytes(m));
+  const xi = arena.allocF32(m);
+  const xo = arena.allocF32(m + 2);
+  xi.f32().set(Float32Array.from({ length: m }, rnd));
+  const reps = Math.max(50, (2e6 / m) | 0);
+  const a = best(() => rfft(pl.ptr, m, xi.ptr, xo.ptr, sc.ptr), reps) * 1000;
+  const st = pf._pffft_new_setup(m, 0);
+  const pi = pf._pffft_aligned_malloc(m * 4);
+  const po = pf._pffft_aligned_malloc(m * 4);
+  const pw = pf._pffft_aligned_malloc(m * 4);
+  (pf.HEAPF32 as Float32Array).set(xi.f32(), pi >> 2);
+  const b = best(() => pf._pffft_transform_ordered(st, pi, po, pw, 0), reps) * 1000;
+  console.log(`${m}-point real FFT (µs): earshot ${a.toFixed(3)}, pffft-wasm SIMD ${b.toFixed(3)}`);
+}
+
 // ---- 30 s STFT magnitudes ---------------------------------------------------------------------
 const x = Float32Array.from({ length: 30 * SR }, rnd);
 const nF = numFrames(x.length);
