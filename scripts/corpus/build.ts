@@ -391,7 +391,8 @@ async function renderPhrase(song: SongPlan, singer: Singer, phrase: Phrase, k: n
     await run('espeak-ng', ['-m', '-v', singer.voice, '-p', String(singer.espeakPitch), '-w', raw, '-f', ssml]);
   }
   const dur = Number((await run('soxi', ['-D', raw])).trim());
-  const fx: string[] = [];
+  // Headroom first: sox effects work on 32-bit integers and would clip the pitch-shifted peaks.
+  const fx: string[] = ['gain', '-6'];
   if (singer.shiftCents !== 0) fx.push('pitch', String(singer.shiftCents));
   if (singer.vibrato && dur > 0.3) fx.push('bend', '-f', '25', '-o', '16', ...vibratoBends(dur, singer.vibrato.rateHz, singer.vibrato.cents));
   if (singer.tremolo) fx.push('tremolo', String(singer.tremolo.rateHz), String(singer.tremolo.depth));
@@ -474,6 +475,8 @@ async function buildSong(song: SongPlan, outDir: string, cacheDir: string, keepW
     const placeRng = rng.fork('place');
     let pos = Math.round(placeRng.uniform(0, 3) * SR);
     for (let k = 0; k < song.phrases.length; k++) {
+      // Less than a second left: no phrase fits, so the rest are not rendered.
+      if (pos > n - Math.round(1.2 * SR)) break;
       const x = await renderPhrase(song, song.singer, song.phrases[k]!, k, work);
       if (x.length === 0) continue;
       // A phrase that no longer fits is skipped; a later, shorter one may still fit.
