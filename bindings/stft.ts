@@ -159,7 +159,7 @@ function checkBool(v: unknown, name: string, dflt: boolean): boolean {
  */
 export function windowFunction(kind: WindowName, n: number, options?: WindowOptions): Float32Array {
   checkEnum(kind, 'window kind', WINDOWS);
-  checkInt(n, 'window length n', 1, 1 << 26);
+  checkInt(n, 'window length n', 1, 1 << 24);
   const o = checkOptions(options, 'windowFunction options', ['periodic']);
   const periodic = checkBool(o.periodic, 'periodic', true);
   const c = core();

@@ -329,6 +329,14 @@ test('stft rejects every bad option up front, naming it', () => {
   throwsCode(() => stft(y, { nFft: 256 }), 'NOT_FINITE', /x\[100\] is -Infinity/);
 });
 
+test('stftFrameCount rejects bad lengths and options', () => {
+  throwsCode(() => stftFrameCount(-1, SINGING_VOICE_STFT), 'BAD_ARGUMENT', /n must be an integer/);
+  throwsCode(() => stftFrameCount(100.5), 'BAD_ARGUMENT', /n must be an integer/);
+  throwsCode(() => stftFrameCount(1000, { nFft: 100 }), 'BAD_ARGUMENT', /nFft must be a power of two/);
+  throwsCode(() => stftFrameCount(1000, { hopLength: 0 }), 'BAD_ARGUMENT', /hopLength/);
+  throwsCode(() => stftFrameCount(1000, { centre: true } as never), 'BAD_ARGUMENT', /unknown option stft options.centre/);
+});
+
 test('istft rejects specs of the wrong shape, NaN and bad options', () => {
   const x = randomSignal(2048, 4);
   const S = stft(x, { nFft: 256, hopLength: 64 });
