@@ -22,7 +22,8 @@ export function fftScratchBytes(n: i32): i32 {
 
 /**
  * Real FFT like numpy.fft.rfft: n f32 at `input`, n/2+1 bins at `out` interleaved re,im
- * (n+2 f32), unnormalised. `input` and `out` may not overlap the scratch.
+ * (n+2 f32), unnormalised. May run in place (input == out with n+2 floats); neither may
+ * overlap the scratch.
  */
 export function rfft(plan: usize, n: i32, input: usize, out: usize, scratch: usize): void {
   rfftInto(plan, n, input, out, scratch);

@@ -111,6 +111,30 @@ describe("rfft", () => {
   });
 });
 
+describe("in place", () => {
+  it("rfft and irfft may write over their input (n + 2 floats of room)", () => {
+    const n = 512;
+    const plan = planFor(n);
+    const s = alloc(fftScratchBytes(n) >> 2);
+    const x = alloc(n + 2);
+    const X = alloc(n + 2);
+    const y = alloc(n + 2);
+    for (let i = 0; i < n; i++) {
+      const v = <f32>Math.sin(<f64>i * 0.7) + <f32>(i % 5);
+      put(x, i, v);
+      put(y, i, v);
+    }
+    rfft(plan, n, x, X, s);
+    rfft(plan, n, y, y, s);
+    let err: f32 = 0;
+    for (let i = 0; i < n + 2; i++) err = max(err, Mathf.abs(at(y, i) - at(X, i)));
+    expect(err).toBe(0);
+    irfft(plan, n, y, y, s);
+    for (let i = 0; i < n; i++) err = max(err, Mathf.abs(at(y, i) - at(x, i)));
+    expect(err).toBeLessThan(1e-5);
+  });
+});
+
 describe("windowFill", () => {
   it("symmetric Hann starts and ends at 0 and peaks at 1 for odd n", () => {
     const w = alloc(9);
