@@ -6,11 +6,13 @@
 //   E[k] = (Z[k] + conj Z[M−k]) / 2,  O[k] = (Z[k] − conj Z[M−k]) / 2i,  X[k] = E[k] + W_n^k·O[k]
 // (the standard "real FFT by half-length complex FFT" post-processing, e.g. Sorensen et al. 1987;
 // it is what pffft and FFTW's r2c do). The complex FFT is a Stockham autosort radix-4 FFT
-// (decimation in frequency, OTFFT's formulation) over split real/imaginary arrays, with a final
-// radix-2 pass when log2 M is odd. Every pass is vectorised with f32x4: the first pass (stride 1)
-// runs four butterflies p…p+3 per vector and transposes their 4×4 outputs; later passes
-// (stride s ≥ 4) run four consecutive q per vector with broadcast twiddles. The inverse uses
-// IFFT(Z) = swap(FFT(swap(Z))) (swap = exchange re and im), which is free in split format.
+// (decimation in frequency, OTFFT's formulation) over split real/imaginary arrays, whose last
+// two passes merge into one twiddle-free radix-8 pass when log2 M is odd. Every pass is
+// vectorised with f32x4: the first pass (stride 1) reads the real input directly (even/odd split
+// and window by shuffles and multiplies on the loads), runs four butterflies p…p+3 per vector and
+// transposes their 4×4 outputs; later passes (stride s ≥ 4) run four consecutive q per vector
+// with broadcast twiddles. The inverse uses IFFT(Z) = swap(FFT(swap(Z))) (swap = exchange re and
+// im), which is free in split format.
 //
 // Conventions: rfft is unnormalised with n/2+1 bins interleaved re,im (numpy.fft.rfft); irfft
 // scales by 1/n and ignores the imaginary parts of the DC and Nyquist bins (numpy.fft.irfft).
@@ -18,7 +20,8 @@
 
 // ---- plan layout (f32 arrays, all computed from n, no header) --------------------------------
 // For each radix-4 pass over length L (L = M, M/4, … while L ≥ 4), m = L/4 twiddles of each of
-// W_L^p, W_L^2p, W_L^3p as six split arrays [w1r w1i w2r w2i w3r w3i] of m floats. Then the
+// W_L^p, W_L^2p, W_L^3p as six split arrays [w1r w1i w2r w2i w3r w3i] of m floats (the L = 8
+// entry is unused when the radix-8 pass replaces it). Then, 16-byte aligned, the
 // post-processing twiddles W_n^k, k = 0 … M/2−1, as two arrays (re, im) of M/2 floats.
 
 const FFT_MIN_N: i32 = 64;
