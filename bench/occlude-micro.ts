@@ -61,7 +61,7 @@ for (const [name, grid, d] of [
   ] as const) {
     const p = prepareOcclusion(x, [T, F], { labels, d }, content);
     const inArena = median(`${name}, ${cname} R → arena block`, () => p.run(bits, N, outBlock));
-    const toJs = median(`${name}, ${cname} R → Float32Array (+1 copy)`, () => p.run(bits, N, outJs));
+    const toJs = median(`${name}, ${cname} R → Float32Array (staged)`, () => p.run(bits, N, outJs));
     rows.push([`${name}, ${cname}`, inArena, toJs, p.nRuns]);
     p.dispose();
   }
