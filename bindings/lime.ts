@@ -179,6 +179,8 @@ function resolveLabels(T: number, F: number, components: unknown): { labels: Int
 
 /** The run-length form of a label map: maximal runs of one label over the flattened index. */
 export function labelRuns(labels: Int32Array): { start: Int32Array; comp: Int32Array } {
+  checkArray(labels, Int32Array, 'labels');
+  check(labels.length > 0, 'labels must not be empty', 'BAD_SHAPE');
   let nRuns = labels.length > 0 ? 1 : 0;
   for (let i = 1; i < labels.length; i++) if (labels[i] !== labels[i - 1]) nRuns++;
   const start = new Int32Array(nRuns);

@@ -274,8 +274,15 @@ test('bad input: shapes, bits, labels, rectangles, content, out, sizes', () => {
   throwsCode(() => gridLabels(6, 4, { freq: 0 }), 'BAD_ARGUMENT', /grid.freq/);
   throwsCode(() => gridLabels(6, 4, { bands: 2 } as unknown as { freq: number }), 'BAD_ARGUMENT', /unknown option 'bands'/);
   throwsCode(() => gridLabels(-1, 4, { time: 1 }), 'BAD_ARGUMENT', /T \(frames\)/);
+  throwsCode(() => rectsToLabels(6, 0, r3), 'BAD_ARGUMENT', /F \(bands\) must be an integer/);
+  throwsCode(() => rectsToLabels(6, 4, 'all' as unknown as Rect[]), 'BAD_ARGUMENT', /components.rects must be a non-empty array/);
+  throwsCode(() => labelRuns([0, 1] as unknown as Int32Array), 'BAD_ARGUMENT', /labels must be a Int32Array, got Array/);
+  throwsCode(() => labelRuns(new Int32Array(0)), 'BAD_SHAPE', /labels must not be empty/);
+  throwsCode(() => prepareOcclusion(x, sh, c, Symbol('R') as unknown as number), 'BAD_ARGUMENT', /content must be/);
   const p = prepareOcclusion(x, sh, c, 0);
   throwsCode(() => p.run(bits, 3), 'BAD_SHAPE', /bits \(n·d = 3·3\) must have 9 elements, got 6/);
+  throwsCode(() => p.runView(bits, 0), 'BAD_ARGUMENT', /n \(number of bit rows\)/);
+  throwsCode(() => p.run(bits, 2, {} as unknown as Float32Array), 'BAD_ARGUMENT', /out .* must be a Float32Array, got Object/);
   p.dispose();
   assert.is(arena.liveBytes, before, 'no arena block leaks on bad input');
 });
