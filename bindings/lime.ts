@@ -267,9 +267,8 @@ export function prepareOcclusion(
   const arena = c.arena;
   const kernel = c.exports.occludeRuns as OccludeFn;
   const owned: Block[] = [];
-  let bitsBlock: Block | null = null;
-  let outBlock: Block | null = null;
-  let stageBlock: Block | null = null;
+  // reusable blocks, grown on demand: bits rows, runView's output, the staging area
+  const held: { bits: Block | null; out: Block | null; stage: Block | null } = { bits: null, out: null, stage: null };
   let disposed = false;
   try {
     owned.push(arena.copyIn(xs));
@@ -283,10 +282,14 @@ export function prepareOcclusion(
   const [xB, rB, startB, compB] = owned as [Block, Block, Block, Block];
   const nRuns = runs.start.length;
 
-  function ensure(block: Block | null, bytes: number): Block {
+  function ensure(key: keyof typeof held, bytes: number): Block {
+    const block = held[key];
     if (block && block.bytes >= bytes) return block;
-    if (block) block.free();
-    return arena.alloc(bytes);
+    if (block) {
+      held[key] = null; // before allocating: a failed allocation must not leave a freed block here
+      block.free();
+    }
+    return (held[key] = arena.alloc(bytes));
   }
 
   function perturb(bits: Uint8Array, n: number, out: OcclusionOut | undefined, asView: boolean): Float32Array {
@@ -306,13 +309,13 @@ export function prepareOcclusion(
       );
     }
     const b = own(bits);
-    bitsBlock = ensure(bitsBlock, n * d);
+    const bitsBlock = ensure('bits', n * d);
     bitsBlock.u8(n * d).set(b);
     const isScalar = typeof R === 'number' ? 1 : 0;
     const scalar = typeof R === 'number' ? R : 0;
     if (out instanceof Block || asView) {
       // straight into arena memory: every float is stored once, by the kernel
-      const target = out instanceof Block ? out : (outBlock = ensure(outBlock, total * 4));
+      const target = out instanceof Block ? out : ensure('out', total * 4);
       kernel(xB.ptr, rB.ptr, isScalar, scalar, startB.ptr, compB.ptr, nRuns, bitsBlock.ptr, n, d, target.ptr, size);
       return target.f32(total);
     }
@@ -320,7 +323,7 @@ export function prepareOcclusion(
     // cache-sized staging block and move each chunk out while it is still in cache.
     const result = out ?? new Float32Array(total);
     const chunk = Math.max(1, Math.min(n, Math.floor(STAGE_BYTES / (size * 4))));
-    stageBlock = ensure(stageBlock, chunk * size * 4);
+    const stageBlock = ensure('stage', chunk * size * 4);
     const stage = stageBlock.f32(chunk * size); // no allocation below: the view stays attached
     for (let s0 = 0; s0 < n; s0 += chunk) {
       const m = Math.min(chunk, n - s0);
@@ -344,10 +347,10 @@ export function prepareOcclusion(
       if (disposed) return;
       disposed = true;
       for (const b of owned) b.free();
-      if (bitsBlock) bitsBlock.free();
-      if (outBlock) outBlock.free();
-      if (stageBlock) stageBlock.free();
-      bitsBlock = outBlock = stageBlock = null;
+      for (const key of ['bits', 'out', 'stage'] as const) {
+        held[key]?.free();
+        held[key] = null;
+      }
     },
   };
 }
