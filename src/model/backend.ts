@@ -93,4 +93,4 @@ export function activeBackend(): BackendName {
   return currentName;
 }
 
-export { tf };
+

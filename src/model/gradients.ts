@@ -38,6 +38,24 @@ function unbroadcast(g: tf.Tensor, shape: number[]): tf.Tensor {
 
 const zeros = (x: tf.Tensor) => () => tf.zerosLike(x);
 
+const pair = (v: number | number[]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0]!, v[1]!]);
+
+/**
+ * Gradient of a 'valid' max-pool whose stride equals its window (blocks tile the input): dy goes
+ * to the FIRST maximum of each window in row-major order, as in TF and PyTorch — which matters,
+ * because padded excerpts have runs of identical frames and so exact ties.
+ */
+function maxPoolGradBlocks(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor4D {
+  const [n, H, W, C] = x.shape;
+  const [, Ho, Wo] = y.shape;
+  const xc = tf.slice(x, [0, 0, 0, 0], [n, Ho * sh, Wo * sw, C]);
+  const windows = tf.reshape(tf.transpose(tf.reshape(xc, [n, Ho, sh, Wo, sw, C]), [0, 1, 3, 5, 2, 4]), [n, Ho, Wo, C, sh * sw]);
+  const first = tf.cast(tf.oneHot(tf.argMax(windows, 4), sh * sw), 'float32');
+  const g = tf.mul(first, tf.reshape(dy, [n, Ho, Wo, C, 1]));
+  const blocks = tf.reshape(tf.transpose(tf.reshape(g, [n, Ho, Wo, C, sh, sw]), [0, 1, 4, 2, 5, 3]), [n, Ho * sh, Wo * sw, C]);
+  return tf.pad(blocks, [[0, 0], [0, H - Ho * sh], [0, W - Wo * sw], [0, 0]]) as tf.Tensor4D;
+}
+
 /** Reduction axes as the kernels receive them (a number, an array or null for all). */
 function axesOf(axis: number | number[] | null | undefined, rank: number): number[] {
   if (axis === null || axis === undefined) return Array.from({ length: rank }, (_, i) => i);
@@ -302,11 +320,22 @@ const rules: Record<string, Rule> = {
   MaxPool: {
     inputsToSave: ['x'],
     outputsToSave: [true],
-    gradFunc: (dy, [x, y], attrs) => ({
-      x: () =>
-        tf.engine().runKernel('MaxPoolGrad', { dy, input: x!, output: y! }, { filterSize: attrs.filterSize, strides: attrs.strides, pad: attrs.pad, dimRoundingMode: attrs.dimRoundingMode }) as tf.Tensor,
-    }),
+    gradFunc: (dy, [x, y], attrs) => {
+      const fs = pair(attrs.filterSize);
+      const st = pair(attrs.strides);
+      // Non-overlapping windows (the SVD CNN's 3×3 / stride 3): route dy to the window's maximum
+      // with elementwise ops. tfjs-backend-wasm 4.22's MaxPoolGrad gives wrong values when the
+      // input size is not a multiple of the stride (measured against PyTorch and tfjs-cpu).
+      if (attrs.pad === 'valid' && fs[0] === st[0] && fs[1] === st[1]) {
+        return { x: () => maxPoolGradBlocks(dy as tf.Tensor4D, x as tf.Tensor4D, y as tf.Tensor4D, fs) };
+      }
+      return {
+        x: () =>
+          tf.engine().runKernel('MaxPoolGrad', { dy, input: x!, output: y! }, { filterSize: attrs.filterSize, strides: attrs.strides, pad: attrs.pad, dimRoundingMode: attrs.dimRoundingMode }) as tf.Tensor,
+      };
+    },
   },
+  Reverse: { gradFunc: (dy, _s, attrs) => ({ x: () => tf.reverse(dy, attrs.dims as number[]) }) },
   AvgPool: {
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => ({

@@ -162,6 +162,8 @@ export interface ForwardOptions {
   training?: boolean;
   /** Seed of the dropout masks (training only); pass a new one per step. */
   seed?: number;
+  /** Apply dropout (default: = training; false gives the deterministic training-mode BN graph). */
+  dropout?: boolean;
   /** Update the moving mean/variance from this batch (default: = training). */
   updateStats?: boolean;
   /** Weight of the batch in the moving statistics (PyTorch's momentum, default 0.1). */
@@ -265,6 +267,7 @@ export class SvdCnn implements DifferentiableClassifier {
     const updateStats = opts.updateStats ?? training;
     const momentum = opts.momentum ?? 0.1;
     const seed = opts.seed ?? 0;
+    const useDropout = opts.dropout ?? training;
     const n = x.shape[0]!;
     check(
       (x.rank === 3 || (x.rank === 4 && x.shape[3] === 1)) && x.shape[1] === a.frames && x.shape[2] === a.bands,
@@ -298,7 +301,7 @@ export class SvdCnn implements DifferentiableClassifier {
       return tf.add(tf.mul(tf.sub(h, mean), scale), beta);
     };
     const lrelu = (h: tf.Tensor) => tf.leakyRelu(h, a.leakyReluAlpha);
-    const drop = (h: tf.Tensor, k: number) => (training && a.dropout > 0 ? tf.dropout(h, a.dropout, undefined, seed * 7 + k) : h);
+    const drop = (h: tf.Tensor, k: number) => (useDropout && a.dropout > 0 ? tf.dropout(h, a.dropout, undefined, seed * 7 + k) : h);
     const conv = (i: number, h: tf.Tensor4D): tf.Tensor4D => {
       let k: tf.Tensor4D = v[`conv${i}.kernel`] as tf.Tensor as tf.Tensor4D;
       if (i === 1 && a.zeroMeanConv1) k = tf.sub(k, tf.mean(k, [0, 1], true));
@@ -464,6 +467,26 @@ export class SvdCnn implements DifferentiableClassifier {
     let d = tf.reshape(h, [h.shape[1], this.arch.dense[0]]) as tf.Tensor2D;
     d = tf.fused.matMul({ a: d, b: f['fc2.kernel'] as tf.Tensor2D, bias: f['fc2.bias'], activation: 'leakyrelu', leakyreluAlpha: alpha }) as tf.Tensor2D;
     return tf.reshape(tf.fused.matMul({ a: d, b: f['fc3.kernel'] as tf.Tensor2D, bias: f['fc3.bias'] }), [-1]) as tf.Tensor1D;
+  }
+
+  /**
+   * z-score raw log-mel frames (frames × bands, row-major) with the weight file's per-band
+   * statistics: (x − mean_b) / std_b. Identity when the file has no statistics.
+   */
+  normalize(spec: Float32Array): Float32Array {
+    const F = this.arch.bands;
+    checkInt(spec.length / F, `spectrogram length / ${F} bands`, 1);
+    const out = new Float32Array(spec.length);
+    const norm = this.info.normalization;
+    if (!norm) {
+      out.set(spec);
+      return out;
+    }
+    for (let i = 0; i < spec.length; i++) {
+      const b = i % F;
+      out[i] = (spec[i]! - norm.mean[b]!) / norm.std[b]!;
+    }
+    return out;
   }
 
   /** Normalised value of log(1e-7) per band: what the reference pads files with (methods.md §1). */
