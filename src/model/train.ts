@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readFile, writeFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EarshotError, checkInt, checkNumber } from '../../bindings/errors.ts';
-import { statsToJSON, type BandStats } from '../frontend/index.ts';
+import { statsToJSON, type BandStats, type FrontEnd } from '../frontend/index.ts';
 import { DEFAULT_AUGMENT, NO_AUGMENT, Rng, checkAugmentOptions, deriveSeed, type AugmentOptions } from './augment.ts';
 import { ExcerptSampler, normaliseSong, type Song } from './dataset.ts';
 import { loadWeights, saveWeights, type ModelInfo, type TensorData, type WeightSet } from './weights.ts';
@@ -231,6 +231,8 @@ export interface TrainOptions {
   command?: string;
   /** Progress lines per epoch (default 20). */
   reportsPerEpoch?: number;
+  /** Front end whose excerpt length, padding and log floor the sampler uses (default SVD_FRONTEND). */
+  frontEnd?: FrontEnd;
 }
 
 export interface EpochRecord {
@@ -260,7 +262,7 @@ interface CheckpointState {
 }
 
 function resolveOptions(o: TrainOptions) {
-  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch'];
+  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'frontEnd'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown training option '${k}' (expected ${known.join(', ')})`);
   return {
     epochs: checkInt(o.epochs ?? 20, 'epochs', 1),
@@ -309,7 +311,7 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   if (train.length === 0) throw new EarshotError('CORPUS_EMPTY', 'training needs at least one training song');
   if (valid.length === 0) throw new EarshotError('CORPUS_EMPTY', 'training needs at least one validation song (early stopping and the threshold are tuned on it)');
-  const sampler = new ExcerptSampler(train, stats, { augment: o.augment });
+  const sampler = new ExcerptSampler(train, stats, { augment: o.augment, ...(options.frontEnd ? { frontEnd: options.frontEnd } : {}) });
   if (sampler.voicedFrames === 0 || sampler.unvoicedFrames === 0) {
     throw new EarshotError('CORPUS_EMPTY', `the training songs need voiced and unvoiced frames (have ${sampler.voicedFrames} voiced, ${sampler.unvoicedFrames} unvoiced)`);
   }

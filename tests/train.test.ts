@@ -1,0 +1,247 @@
+/**
+ * Training (src/model/train.ts, dataset.ts, augment.ts): the loop learns a synthetic
+ * "voice = harmonic band pattern" task on the wasm backend with earshot's conv-gradient kernels,
+ * Adam matches tfjs-core's own Adam optimizer and the update written out by hand, augmentation
+ * is a pure function of its seed, no tensor leaks, the median filter matches SciPy's
+ * median_filter (fixture from scripts/fixtures/train_median.py), and resume continues exactly.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/model/backend.ts';
+import { registerWasmTrainingKernels } from '../src/model/wasm_kernels.ts';
+import { createSvdCnn, SVD_ARCHITECTURE, type SvdArchitecture } from '../src/model/svdcnn.ts';
+import { initWeights, loadWeights } from '../src/model/weights.ts';
+import { FrontEnd, SVD_FRONTEND, statsToJSON } from '../src/frontend/index.ts';
+import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold } from '../src/model/train.ts';
+import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
+import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, DEFAULT_AUGMENT } from '../src/model/augment.ts';
+import { readJSON, throwsCode } from './helpers.ts';
+
+// A small instance of the same architecture (frames ≡ 7 mod 9) so a step takes milliseconds.
+// Dropout off: with 16 and 8 hidden units a 0.5 dropout makes 60 steps too noisy to show the descent.
+const ARCH: SvdArchitecture = { ...SVD_ARCHITECTURE, frames: 25, bands: 26, convFilters: [8, 8, 8, 8], dense: [16, 8], dropout: 0 };
+const FE = new FrontEnd({ ...SVD_FRONTEND, nMels: 26, excerptFrames: 25, padFrames: 12 });
+const LOG_FLOOR = Math.fround(Math.log(1e-7));
+
+/** A song of log-mel frames: noise everywhere, plus harmonic bands 4, 8, 12, 16 where voiced. */
+function syntheticSong(id: string, seed: number, nFrames: number, withAcc = true): Song {
+  const r = new Rng(seed);
+  const B = 26;
+  const labels = new Uint8Array(nFrames);
+  let t = 0;
+  while (t < nFrames) {
+    const len = 20 + r.int(40);
+    const v = r.next() < 0.5 ? 1 : 0;
+    for (let k = 0; k < len && t < nFrames; k++, t++) labels[t] = v;
+  }
+  const logMel = new Float32Array(nFrames * B);
+  const acc = new Float32Array(nFrames * B);
+  for (let f = 0; f < nFrames; f++) {
+    for (let b = 0; b < B; b++) {
+      const noise = -6 + 1.5 * (r.next() + r.next() - 1);
+      const harmonic = labels[f] && b % 4 === 0 && b > 0 ? 4 : 0;
+      logMel[f * B + b] = noise + harmonic;
+      acc[f * B + b] = noise;
+    }
+  }
+  return { id, split: 'train', nFrames, nMels: B, logMel, accompaniment: withAcc ? acc : null, labels };
+}
+
+function tinyModel(seed: number, songs: Song[]) {
+  const stats = bandStats(songs);
+  return { model: createSvdCnn(initWeights(seed, { architecture: ARCH, normalization: statsToJSON(stats) })), stats };
+}
+
+test.before(async () => {
+  await initBackend('wasm');
+  registerWasmTrainingKernels();
+});
+
+test('a few Adam steps on wasm reduce the loss on a synthetic voice / no-voice task, without leaking tensors', () => {
+  const songs = [syntheticSong('a', 1, 400), syntheticSong('b', 2, 400)];
+  const { model, stats } = tinyModel(3, songs);
+  const sampler = new ExcerptSampler(songs, stats, { frontEnd: FE, augment: checkAugmentOptions({ ...DEFAULT_AUGMENT, mixProbability: 0 }) });
+  const adam = new Adam(model.trainableVariables(), 1e-2);
+  const n = 16;
+  const x = new Float32Array(n * sampler.excerptSize);
+  const y = new Float32Array(n);
+  const rng = new Rng(11);
+  const losses: number[] = [];
+  let before = 0;
+  for (let step = 0; step < 60; step++) {
+    sampler.next(rng, n, x, y);
+    const xt = tf.tensor3d(x, [n, 25, 26]);
+    const yt = tf.tensor2d(y, [n, 1]);
+    losses.push(trainStep(model, adam, xt, yt, step).loss);
+    tf.dispose([xt, yt]);
+    if (step === 2) before = tf.memory().numTensors;
+    if (step > 2) assert.is(tf.memory().numTensors, before, `tensors leaked at step ${step}`);
+  }
+  const mean = (a: number[]) => a.reduce((p, v) => p + v, 0) / a.length;
+  const first = mean(losses.slice(0, 5));
+  const last = mean(losses.slice(-5));
+  assert.ok(last < 0.5 * first, `loss went from ${first.toFixed(3)} to ${last.toFixed(3)}`);
+  adam.dispose();
+  model.dispose();
+});
+
+test('Adam equals tfjs-core\'s Adam optimizer and the update written out by hand', () => {
+  const g1 = [0.5, -0.1, 2];
+  const g2 = [-0.25, 0.3, 1];
+  const lr = 0.01;
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const eps = 1e-8;
+  // By hand: step 1 moves by lr·g/(|g|+ε); step 2 from the bias-corrected moments.
+  const theta0 = [1, -2, 0.5];
+  const hand = theta0.map((t, i) => {
+    const m1 = (1 - b1) * g1[i]!;
+    const v1 = (1 - b2) * g1[i]! ** 2;
+    const t1 = t - (lr * (m1 / (1 - b1))) / (Math.sqrt(v1 / (1 - b2)) + eps);
+    const m2 = b1 * m1 + (1 - b1) * g2[i]!;
+    const v2 = b2 * v1 + (1 - b2) * g2[i]! ** 2;
+    return t1 - (lr * (m2 / (1 - b1 ** 2))) / (Math.sqrt(v2 / (1 - b2 ** 2)) + eps);
+  });
+  const p = tf.variable(tf.tensor1d(theta0));
+  const adam = new Adam([p], lr, b1, b2, eps);
+  adam.step([tf.tensor1d(g1)]);
+  const after1 = Array.from(p.dataSync());
+  theta0.forEach((t, i) => assert.ok(Math.abs(after1[i]! - (t - lr * Math.sign(g1[i]!))) < 1e-6, `step 1, element ${i}`));
+  adam.step([tf.tensor1d(g2)]);
+  const ours = Array.from(p.dataSync());
+  hand.forEach((h, i) => assert.ok(Math.abs(ours[i]! - h) < 1e-6, `hand: ${ours[i]} vs ${h}`));
+  // tfjs-core's optimizer on the same gradients
+  const q = tf.variable(tf.tensor1d(theta0));
+  const opt = tf.train.adam(lr, b1, b2, eps);
+  opt.applyGradients({ [q.name]: tf.tensor1d(g1) });
+  opt.applyGradients({ [q.name]: tf.tensor1d(g2) });
+  const theirs = Array.from(q.dataSync());
+  theirs.forEach((v, i) => assert.ok(Math.abs(ours[i]! - v) < 1e-6, `tfjs Adam: ${ours[i]} vs ${v}`));
+  adam.dispose();
+  opt.dispose();
+  tf.dispose([p, q]);
+});
+
+test('augmentation and sampling are a pure function of the seed; batches are balanced', () => {
+  const songs = [syntheticSong('a', 5, 300), syntheticSong('b', 6, 300)];
+  const stats = bandStats(songs);
+  const draw = (seed: number) => {
+    const s = new ExcerptSampler(songs, stats, { frontEnd: FE, augment: checkAugmentOptions(DEFAULT_AUGMENT) });
+    const x = new Float32Array(8 * s.excerptSize);
+    const y = new Float32Array(8);
+    s.next(new Rng(seed), 8, x, y);
+    return { x, y };
+  };
+  const a = draw(42);
+  const b = draw(42);
+  const c = draw(43);
+  assert.equal(a.x, b.x);
+  assert.equal(Array.from(a.y), [1, 1, 1, 1, 0, 0, 0, 0]);
+  assert.not.equal(a.x, c.x);
+  // The labels are the centre frames' labels: unaugmented excerpts of a voiced frame show the harmonic bands at the centre.
+  const identity = { mean: new Float32Array(26), std: new Float32Array(26).fill(1) };
+  const plain = new ExcerptSampler(songs, identity, { frontEnd: FE });
+  const x = new Float32Array(plain.excerptSize);
+  const y = new Float32Array(1);
+  plain.next(new Rng(9), 1, x, y);
+  const centre = x.subarray(12 * 26, 13 * 26);
+  assert.is(y[0], 1);
+  assert.ok(centre[8]! - centre[9]! > 1.5, 'a voiced excerpt has the harmonic band at its centre frame');
+});
+
+test('extractExcerpt: factors 1 copy rows; stretch keeps the centre row; gain and mixing act in log / linear magnitude', () => {
+  const rows = 40;
+  const B = 6;
+  const spec = Float32Array.from({ length: rows * B }, (_, i) => Math.floor(i / B) + (i % B) / 10);
+  const out = new Float32Array(9 * B);
+  extractExcerpt(spec, rows, B, 20, 9, 1, 1, out, 0);
+  assert.equal(Array.from(out), Array.from(spec.subarray(16 * B, 25 * B)));
+  extractExcerpt(spec, rows, B, 20, 9, 1.25, 1, out, 0);
+  assert.ok(Math.abs(out[4 * B]! - 20) < 1e-6, 'centre row unchanged by a stretch');
+  assert.ok(Math.abs(out[0]! - 15) < 1e-6, 'row 0 reads 20 − 4·1.25');
+  extractExcerpt(spec, rows, B, 20, 9, 1, 2, out, 0);
+  assert.ok(Math.abs(out[4 * B + 4]! - 20.2) < 1e-5, 'band 4 reads band 2 when pitch = 2');
+  const g = Float32Array.from([0, -1, LOG_FLOOR]);
+  applyGain(g, 0, 3, 20, LOG_FLOOR);
+  assert.ok(Math.abs(g[0]! - Math.log(10)) < 1e-6 && Math.abs(g[1]! - (Math.log(10) - 1)) < 1e-6 && g[2] === Math.fround(LOG_FLOOR));
+  const m = Float32Array.from([Math.log(2)]);
+  mixInto(m, 0, Float32Array.from([Math.log(3)]), 0, 1, -20 * Math.log10(3), LOG_FLOOR);
+  assert.ok(Math.abs(m[0]! - Math.log(3)) < 1e-6, '2 + 3 at 1/3 level = 3');
+  throwsCode(() => checkAugmentOptions({ stretch: 0.1 }), 'BAD_ARGUMENT', /unknown augment option 'stretch'/);
+  throwsCode(() => checkAugmentOptions({ gainDb: -1 }), 'BAD_ARGUMENT', /gainDb/);
+  throwsCode(() => checkAugmentOptions({ mixDb: [0, -5] }), 'BAD_ARGUMENT', /mixDb\[1\]/);
+});
+
+test('medianFilter matches scipy.ndimage.median_filter (mode reflect), odd and even sizes', () => {
+  const fx = readJSON<{ x: number[]; cases: Array<{ size: number; y: number[] }> }>('train/median.json');
+  const x = Float32Array.from(fx.x);
+  for (const c of fx.cases) {
+    const y = medianFilter(x, c.size);
+    c.y.forEach((v, i) => assert.ok(Math.abs(y[i]! - v) < 1e-6, `size ${c.size}, index ${i}: ${y[i]} vs ${v}`));
+  }
+});
+
+test('evaluate: error, recall, specificity on a hand-counted case; tuneThreshold finds the separating threshold', () => {
+  const p = [Float32Array.from([0.9, 0.8, 0.3, 0.2, 0.6, 0.1])];
+  const l = [Uint8Array.from([1, 1, 1, 0, 0, 0])];
+  const m = evaluate(p, l, 0.5, 1);
+  // predicted 1 1 0 0 1 0: TP 2, FN 1, FP 1, TN 2
+  assert.ok(Math.abs(m.error - 2 / 6) < 1e-12 && Math.abs(m.recall - 2 / 3) < 1e-12 && Math.abs(m.specificity - 2 / 3) < 1e-12);
+  const t = tuneThreshold([Float32Array.from([0.7, 0.8, 0.75, 0.2, 0.6, 0.1])], l, 1);
+  assert.is(t.error, 0);
+  assert.ok(t.threshold >= 0.6 && t.threshold < 0.7, `threshold ${t.threshold}`);
+  throwsCode(() => evaluate(p, l, 1.5), 'BAD_ARGUMENT', /threshold/);
+  throwsCode(() => medianFilter(p[0]!, 0), 'BAD_ARGUMENT', /median filter size/);
+});
+
+test('trainModel writes the best model with stats, threshold and metadata, and resume continues to the same weights', async () => {
+  const songs = [syntheticSong('a', 21, 260), syntheticSong('b', 22, 260)];
+  const valid = [{ ...syntheticSong('v', 23, 200, false), split: 'valid' as const }];
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-train-'));
+  try {
+    const opts = { epochs: 2, stepsPerEpoch: 3, batchSize: 8, seed: 5, medianFrames: 5, frontEnd: FE, log: () => {} };
+    const full = tinyModel(7, songs);
+    const r = await trainModel(full.model, songs, valid, full.stats, { ...opts, outDir: join(dir, 'full') });
+    assert.is(r.history.length, 2);
+    assert.ok(r.best);
+    const w = await loadWeights(join(dir, 'full'));
+    assert.equal(w.info.normalization!.mean.length, 26);
+    assert.is(w.info.threshold, r.best!.valid.threshold);
+    assert.is((w.info.training as { seed: number }).seed, 5);
+    const finalFull = await full.model.toWeights();
+    full.model.dispose();
+
+    const half = tinyModel(7, songs);
+    await trainModel(half.model, songs, valid, half.stats, { ...opts, epochs: 1, outDir: join(dir, 'resumed') });
+    half.model.dispose();
+    const again = tinyModel(99, songs); // different init: everything must come from the checkpoint
+    const r2 = await trainModel(again.model, songs, valid, again.stats, { ...opts, outDir: join(dir, 'resumed'), resume: true });
+    assert.is(r2.history.length, 2);
+    const finalResumed = await again.model.toWeights();
+    again.model.dispose();
+    for (const [name, t] of Object.entries(finalFull.tensors)) {
+      const u = finalResumed.tensors[name]!.data;
+      let e = 0;
+      for (let i = 0; i < t.data.length; i++) e = Math.max(e, Math.abs(t.data[i]! - u[i]!));
+      assert.ok(e < 1e-5, `${name} differs after resume by ${e}`);
+    }
+    const bad = tinyModel(1, songs);
+    try {
+      await trainModel(bad.model, songs, valid, bad.stats, { epochz: 1 } as never);
+      assert.unreachable('an unknown option must be rejected');
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'BAD_ARGUMENT');
+      assert.match((e as Error).message, /unknown training option 'epochz'/);
+    } finally {
+      bad.model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
