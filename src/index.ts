@@ -9,6 +9,10 @@ export type { MelFilterbankOptions, MelSpectrogramOptions, MelSpectrogram, MelSc
 export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE_STFT } from '../bindings/stft.ts';
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';
 export * from './frontend/index.ts';
+export { encodePng, zlibStored, renderSpectrogram, spectrogramPixels } from './render/png.ts';
+export type { Deflate, PngOptions, SpectrogramImageOptions } from './render/png.ts';
+export { VIRIDIS, GRAY, colourAt } from './render/colormap.ts';
+export { encodeNpy } from './render/npy.ts';
 export { decodeWav, encodeWav, mixdown, resample, resamplePoly, resampleFilter, DEFAULT_SAMPLE_RATE } from './audio/index.ts';
 export type { AudioData, DecodedWav, WavSampleFormat, WavEncodeFormat, EncodeWavOptions, ResampleOptions } from './audio/index.ts';
 export { occlude, prepareOcclusion, gridLabels, rectsToLabels, labelRuns, weightedRidge, weightedR2, ridgePredict } from '../bindings/lime.ts';
