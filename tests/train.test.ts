@@ -117,8 +117,8 @@ test('Adam equals tfjs-core\'s Adam optimizer and the update written out by hand
   // tfjs-core's optimizer on the same gradients
   const q = tf.variable(tf.tensor1d(theta0));
   const opt = tf.train.adam(lr, b1, b2, eps);
-  opt.applyGradients({ [q.name]: tf.tensor1d(g1) });
-  opt.applyGradients({ [q.name]: tf.tensor1d(g2) });
+  opt.applyGradients([{ name: q.name, tensor: tf.tensor1d(g1) }]);
+  opt.applyGradients([{ name: q.name, tensor: tf.tensor1d(g2) }]);
   const theirs = Array.from(q.dataSync());
   theirs.forEach((v, i) => assert.ok(Math.abs(ours[i]! - v) < 1e-6, `tfjs Adam: ${ours[i]} vs ${v}`));
   adam.dispose();
