@@ -33,6 +33,17 @@ test('the fused front end reproduces the NumPy SVD front end (137 frames × 80)'
   assert.ok(c.ok, `worst ${c.worst}`);
 });
 
+test('other options (periodic Hamming, nFft 512, hop 200, power, librosa Slaney area bank, floor 1e-10) match NumPy/SciPy', () => {
+  const m = index.fe2_logmel;
+  const r = melSpectrogram(signal, {
+    sampleRate: m.sampleRate, nFft: m.nFft, hop: m.hop, window: 'hamming', periodic: true, spectrum: 'power',
+    nMels: m.nMels, fMin: m.fMin, fMax: m.fMax, scale: 'slaney', construction: 'librosa', norm: 'area', logFloor: m.logFloor,
+  });
+  assert.is(r.nFrames, m.shape[0]);
+  const c = closeLog(r.data, fx('fe2_logmel'), 1e-5);
+  assert.ok(c.ok, `worst ${c.worst}`);
+});
+
 test('FrontEnd.logMel = the fused path; normalise = the NumPy z-score fixture', () => {
   const fe = new FrontEnd();
   const lm = fe.logMel(signal);
