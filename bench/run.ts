@@ -145,8 +145,8 @@ function mlMatrixRidge(): Float64Array {
 }
 log(`## 2. Weighted ridge: N = ${N} rows, d = ${d}, α = 1, intercept`);
 log('');
-let ours = new Float64Array(0);
-let theirs = new Float64Array(0);
+let ours: Float64Array = new Float64Array(0);
+let theirs: Float64Array = new Float64Array(0);
 const ridgeRows = [
   time('earshot weightedRidge (wasm, f64, incl. weighted R²)', () => (ours = weightedRidge(Z, y, w, { n: N, d }).coef), { budgetMs: budget }),
   time('ml-matrix 6.15.1 normal equations + Cholesky', () => (theirs = mlMatrixRidge()), { budgetMs: budget * 2, minReps: 3 }),
