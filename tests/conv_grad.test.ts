@@ -196,6 +196,26 @@ test('the wasm kernels refuse NCHW and a dilated gradient is refused on backends
   tf.dispose([x, w]);
 });
 
+test('leading-axis Sum / Mean on wasm (matmul form) equal tfjs-backend-cpu, with keepDims, negative axes and the stock fallbacks', async () => {
+  const r = rng(3);
+  const data = randn(3 * 7 * 5 * 4, r);
+  const run = () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(data, [3, 7, 5, 4]);
+      const outs = [
+        tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2]), tf.sum(x, [1, 0], true), tf.mean(x, 0), tf.sum(x, [-4, -3]),
+        tf.sum(x, [1, 2]), tf.mean(x, 3), tf.sum(x), tf.mean(x, [0, 2], true),
+      ];
+      return outs.map((t) => ({ shape: t.shape, v: t.dataSync() as Float32Array }));
+    });
+  const ref = await onBackend('cpu', run);
+  const got = await onBackend('wasm', run);
+  ref.forEach((o, i) => {
+    assert.equal(got[i]!.shape, o.shape, `shape of reduction ${i}`);
+    assert.ok(relErr(got[i]!.v, o.v) <= 1e-5, `reduction ${i}`);
+  });
+});
+
 test('unregister restores the stock kernel set; numTensors is flat over repeated gradients', async () => {
   await tf.setBackend('wasm');
   const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -207,6 +227,7 @@ test('unregister restores the stock kernel set; numTensors is flat over repeated
   assert.is(tf.memory().numTensors, n0);
   unregisterWasmTrainingKernels();
   assert.is(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);
+  assert.is(tf.getKernel('Sum', 'wasm')!.kernelFunc.name, 'sum');
   assert.ok(tf.getKernel('Conv2DBackpropInput', 'wasm'));
   registerWasmTrainingKernels();
   tf.dispose([x, w]);
