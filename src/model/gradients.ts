@@ -13,8 +13,13 @@
  * Conv2D's input gradient is computed as a forward convolution of the zero-padded upstream
  * gradient with the spatially flipped, in/out-transposed filter (stride 1): the same numbers as
  * Conv2DBackpropInput and ≈ 5× faster on the wasm backend, whose Conv2DBackpropInput is naive
- * (platform.md). Conv2DBackpropFilter has no wasm kernel in tfjs-backend-wasm 4.22 (tfjs issue
- * 8474); training conv filters on wasm needs one registered for that backend (src/model/wasm_kernels.ts).
+ * (platform.md). Its filter gradient uses the backend's Conv2DBackpropFilter kernel when one is
+ * registered (tfjs-cpu; on wasm the one of src/model/wasm_kernels.ts), and otherwise kh·kw
+ * matrix products (`conv2dFilterGradByMatMul`): tfjs-backend-wasm 4.22 has no such kernel
+ * (tfjs issue 8474).
+ *
+ * MaxPool with stride = window uses elementwise ops, not the backend's MaxPoolGrad: the wasm
+ * one returns wrong values when the input size is not a multiple of the stride.
  *
  * `registerGradients()` registers a rule only where no gradient is registered yet, so a module
  * that registered its own rule earlier keeps it.
@@ -66,6 +71,43 @@ function axesOf(axis: number | number[] | null | undefined, rank: number): numbe
 /** Shape of a reduction's output with the reduced axes kept as size 1 (for broadcasting back). */
 function keptShape(shape: number[], axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/**
+ * Conv2D's filter gradient as kh·kw matrix products: dW[i, j] = X_ij^T · dY, where X_ij is the
+ * (strided) input window shifted by tap (i, j), reshaped to [n·Ho·Wo, cin], and dY is
+ * [n·Ho·Wo, cout]. Exact, and fast on any backend with a good matmul (XNNPACK on wasm); used when
+ * the backend registers no Conv2DBackpropFilter kernel (tfjs-backend-wasm 4.22, tfjs issue 8474).
+ */
+export function conv2dFilterGradByMatMul(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: 'valid' | 'same' | number,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw, cin, cout] = filterShape;
+    const [sh, sw] = pair(strides);
+    const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, [sh, sw], 1, pad, dimRoundingMode);
+    const { top, bottom, left, right } = info.padInfo;
+    const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    const [n, Ho, Wo] = dy.shape;
+    const rows = n * Ho * Wo;
+    const dy2 = tf.reshape(dy, [rows, cout]) as tf.Tensor2D;
+    const taps: tf.Tensor2D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const win =
+          sh === 1 && sw === 1
+            ? tf.slice(xp, [0, i, j, 0], [n, Ho, Wo, cin])
+            : tf.stridedSlice(xp, [0, i, j, 0], [n, i + (Ho - 1) * sh + 1, j + (Wo - 1) * sw + 1, cin], [1, sh, sw, 1]);
+        taps.push(tf.matMul(tf.reshape(win, [rows, cin]) as tf.Tensor2D, dy2, true, false));
+      }
+    }
+    return tf.reshape(tf.stack(taps), [kh, kw, cin, cout]) as tf.Tensor4D;
+  });
 }
 
 const rules: Record<string, Rule> = {
@@ -313,7 +355,9 @@ const rules: Record<string, Rule> = {
           return tf.conv2dTranspose(dy4, f4, x4.shape, strides, pad);
         },
         filter: () =>
-          tf.engine().runKernel('Conv2DBackpropFilter', { x: x4, dy: dy4 }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: attrs.dimRoundingMode, filterShape: f4.shape }) as tf.Tensor,
+          tf.getKernel('Conv2DBackpropFilter', tf.getBackend())
+            ? (tf.engine().runKernel('Conv2DBackpropFilter', { x: x4, dy: dy4 }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: attrs.dimRoundingMode, filterShape: f4.shape }) as tf.Tensor)
+            : conv2dFilterGradByMatMul(x4, dy4, f4.shape, strides, pad, attrs.dimRoundingMode),
       };
     },
   },
