@@ -40,15 +40,12 @@ FORMAT = 'earshot-model'
 FORMAT_VERSION = 1
 ARCH_NAME = 'svd-cnn-ismir2015'
 
-# Recorded in model.json (methods.md section 1); mirrors SVD_FRONTEND_DESCRIPTION in src/model/weights.ts.
+# Recorded in model.json: the front end of methods.md section 1, field for field as SVD_FRONTEND in
+# src/frontend/config.ts (earshot validates it on load).
 SVD_FRONTEND = {
-    'name': 'svd-ismir2015', 'sampleRate': 22050, 'mono': True, 'frameLength': 1024, 'hopLength': 315,
-    'window': 'hann-symmetric', 'center': False, 'spectrum': 'magnitude',
-    'mel': {'bands': 80, 'fmin': 27.5, 'fmax': 8000, 'melScale': '1127*ln(1+f/700)', 'filterNorm': 'sum', 'maxBin': 372},
-    'log': {'fn': 'ln', 'floor': 1e-7},
-    'normalization': 'per-band z-score (training-set mean and std)',
-    'excerpt': {'frames': 115, 'hop': 1},
-    'padding': {'frames': 57, 'value': 'normalised ln(1e-7)'},
+    'sampleRate': 22050, 'nFft': 1024, 'window': 'hann', 'symmetric': True, 'hop': 315, 'center': False,
+    'spectrum': 'magnitude', 'nMels': 80, 'fMin': 27.5, 'fMax': 8000, 'scale': 'htk', 'construction': 'svd',
+    'norm': 'sum', 'nBinsUsed': 372, 'logFloor': 1e-7, 'excerptFrames': 115, 'padFrames': 57,
 }
 
 

@@ -47,7 +47,7 @@ test('the converted PyTorch fixture loads: every tensor of the architecture, flo
   assert.equal(w.info.labels, ['voice']);
   assert.is(w.info.threshold, 0.51);
   assert.is(w.info.normalization!.mean.length, 80);
-  assert.is(w.info.frontend.name, SVD_FRONTEND_DESCRIPTION.name);
+  assert.equal(w.info.frontend, SVD_FRONTEND_DESCRIPTION);
   const m = manifest();
   assert.is(m.weights.crc32, crc32(bin));
   // ~1.41 M parameters
@@ -163,6 +163,12 @@ test('bad JSON, another format, unknown or duplicate tensors, bad normalisation 
   const z = manifest();
   z.normalization.std[3] = 0;
   await rejects(() => parseWeights(JSON.stringify(z), bin), 'WEIGHTS_CORRUPT', /normalization\.std\[3\]/);
+  const fe = manifest();
+  fe.frontend.nMels = 64;
+  await rejects(() => parseWeights(JSON.stringify(fe), bin), 'WEIGHTS_CORRUPT', /front end makes 115×64 excerpts, the architecture takes 115×80/);
+  const fe2 = manifest();
+  fe2.frontend.hopSize = 315;
+  await rejects(() => parseWeights(JSON.stringify(fe2), bin), 'WEIGHTS_CORRUPT', /model\.json: frontend: .*hopSize/);
   const a = manifest();
   a.architecture.convFilters = [64, 32, 128];
   await rejects(() => parseWeights(JSON.stringify(a), bin), 'WEIGHTS_CORRUPT', /convFilters/);
@@ -184,6 +190,15 @@ test('another format version is rejected (WEIGHTS_VERSION)', async () => {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('the first-days front-end description is read as SVD_FRONTEND', () => {
+  const m = manifest();
+  m.frontend = {
+    name: 'svd-ismir2015', sampleRate: 22050, mono: true, frameLength: 1024, hopLength: 315, window: 'hann-symmetric', center: false,
+    spectrum: 'magnitude', mel: { bands: 80, fmin: 27.5, fmax: 8000, melScale: '1127*ln(1+f/700)', filterNorm: 'sum', maxBin: 372 },
+  };
+  assert.equal(parseWeights(JSON.stringify(m), bin).info.frontend, SVD_FRONTEND_DESCRIPTION);
 });
 
 test('in-memory sources: { json, bin } with an object manifest or an ArrayBuffer', async () => {

@@ -12,6 +12,7 @@
  * touch the file system through a lazily imported node:fs, with atomic writes (temp + rename).
  */
 import { EarshotError, check } from '../../bindings/errors.ts';
+import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/index.ts';
 import { SVD_ARCHITECTURE, SVD_ARCHITECTURE_NAME, checkArchitecture, svdTensorSpecs, type SvdArchitecture, type TensorSpec } from './svdcnn.ts';
 
 export const WEIGHTS_FORMAT = 'earshot-model';
@@ -19,26 +20,8 @@ export const WEIGHTS_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
-/**
- * The front end the SVD CNN expects (methods.md §1), recorded in every weight file so a model
- * carries the recipe for its own input. Defined here until src/frontend exports SVD_FRONTEND;
- * the field names follow methods.md.
- */
-export const SVD_FRONTEND_DESCRIPTION = {
-  name: 'svd-ismir2015',
-  sampleRate: 22050,
-  mono: true,
-  frameLength: 1024,
-  hopLength: 315,
-  window: 'hann-symmetric',
-  center: false,
-  spectrum: 'magnitude',
-  mel: { bands: 80, fmin: 27.5, fmax: 8000, melScale: '1127*ln(1+f/700)', filterNorm: 'sum', maxBin: 372 },
-  log: { fn: 'ln', floor: 1e-7 },
-  normalization: 'per-band z-score (training-set mean and std)',
-  excerpt: { frames: 115, hop: 1 },
-  padding: { frames: 57, value: 'normalised ln(1e-7)' },
-} as const;
+/** The front end recorded in fresh weight files (methods.md §1; src/frontend SVD_FRONTEND). */
+export const SVD_FRONTEND_DESCRIPTION: FrontEndConfig = { ...SVD_FRONTEND };
 
 export type WeightDtype = 'float32' | 'float16';
 
@@ -58,7 +41,8 @@ export interface ModelInfo {
   /** Identifier recorded in explanations (e.g. 'svd-cnn-ismir2015/earshot-2026-11'). */
   id?: string;
   architecture: SvdArchitecture;
-  frontend: Record<string, unknown>;
+  /** How the model's input is made from audio (src/frontend FrontEndConfig). */
+  frontend: FrontEndConfig;
   normalization: Normalization | null;
   labels: string[];
   threshold: number;
@@ -159,6 +143,19 @@ function corrupt(msg: string): never {
   throw new EarshotError('WEIGHTS_CORRUPT', msg);
 }
 
+/**
+ * Files written before the front end had its own config type (earshot's first days) describe the
+ * SVD front end as { name: 'svd-ismir2015', frameLength, hopLength, mel: {…}, … }: the same recipe
+ * as SVD_FRONTEND, so they are read as that. Anything else passes through to validation.
+ */
+function legacyFrontEnd(v: unknown): unknown {
+  const o = v as { name?: unknown; frameLength?: unknown; hopLength?: unknown; mel?: { bands?: unknown; fmin?: unknown; fmax?: unknown } } | null;
+  if (o && o.name === 'svd-ismir2015' && o.frameLength === 1024 && o.hopLength === 315 && o.mel?.bands === 80 && o.mel.fmin === 27.5 && o.mel.fmax === 8000) {
+    return { ...SVD_FRONTEND };
+  }
+  return v;
+}
+
 function checkInfo(m: Record<string, unknown>): ModelInfo {
   if (m.format !== WEIGHTS_FORMAT) corrupt(`model.json: format must be '${WEIGHTS_FORMAT}', got ${JSON.stringify(m.format)}`);
   if (m.formatVersion !== WEIGHTS_FORMAT_VERSION) {
@@ -185,8 +182,17 @@ function checkInfo(m: Record<string, unknown>): ModelInfo {
     }
     normalization = { mean: n.mean!.slice(), std: n.std!.slice() };
   }
-  const frontend = (m.frontend ?? {}) as Record<string, unknown>;
-  check(typeof frontend === 'object' && !Array.isArray(frontend), 'model.json: frontend must be an object', 'WEIGHTS_CORRUPT');
+  let frontend: FrontEndConfig;
+  try {
+    frontend = validateFrontEndConfig(legacyFrontEnd(m.frontend));
+  } catch (e) {
+    corrupt(`model.json: frontend: ${(e as Error).message}`);
+  }
+  if (frontend.nMels !== architecture.bands || frontend.excerptFrames !== architecture.frames) {
+    corrupt(
+      `model.json: the front end makes ${frontend.excerptFrames}×${frontend.nMels} excerpts, the architecture takes ${architecture.frames}×${architecture.bands}`,
+    );
+  }
   const training = (m.training ?? {}) as Record<string, unknown>;
   check(typeof training === 'object' && !Array.isArray(training), 'model.json: training must be an object', 'WEIGHTS_CORRUPT');
   const id = m.id;
@@ -368,7 +374,7 @@ export interface InitOptions {
   labels?: string[];
   threshold?: number;
   normalization?: Normalization | null;
-  frontend?: Record<string, unknown>;
+  frontend?: FrontEndConfig;
   id?: string;
 }
 
