@@ -9,6 +9,7 @@ export type { MelFilterbankOptions, MelSpectrogramOptions, MelSpectrogram, MelSc
 export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE_STFT } from '../bindings/stft.ts';
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';
 export * from './frontend/index.ts';
+export * from './model/index.ts';
 export { encodePng, zlibStored, renderSpectrogram, spectrogramPixels } from './render/png.ts';
 export type { Deflate, PngOptions, SpectrogramImageOptions } from './render/png.ts';
 export { VIRIDIS, GRAY, colourAt } from './render/colormap.ts';
