@@ -216,6 +216,27 @@ test('leading-axis Sum / Mean on wasm (matmul form) equal tfjs-backend-cpu, with
   });
 });
 
+test('zero-copy Identity / same-dtype Cast on wasm: values survive disposing the source; other casts still convert', async () => {
+  await tf.setBackend('wasm');
+  const a = tf.tensor1d([1.5, -2.25, 3]);
+  const b = tf.clone(a);
+  const c = tf.cast(a, 'float32');
+  const d = tf.cast(a, 'int32');
+  a.dispose();
+  assert.equal(Array.from(b.dataSync()), [1.5, -2.25, 3]);
+  assert.equal(Array.from(c.dataSync()), [1.5, -2.25, 3]);
+  assert.equal(Array.from(d.dataSync()), [1, -2, 3]);
+  assert.is(d.dtype, 'int32');
+  const n = tf.memory().numTensors;
+  tf.dispose([b, c, d]);
+  assert.is(tf.memory().numTensors, n - 3);
+  const v = tf.variable(tf.tensor1d([1, 2]));
+  const snap = tf.clone(v);
+  v.assign(tf.tensor1d([5, 6]));
+  assert.equal(Array.from(snap.dataSync()), [1, 2], 'a clone keeps the value a variable had before assign');
+  tf.dispose([v, snap]);
+});
+
 test('unregister restores the stock kernel set; numTensors is flat over repeated gradients', async () => {
   await tf.setBackend('wasm');
   const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 1) as tf.Tensor4D;

@@ -53,7 +53,7 @@ function syntheticSong(id: string, seed: number, nFrames: number, withAcc = true
 
 function tinyModel(seed: number, songs: Song[]) {
   const stats = bandStats(songs);
-  return { model: createSvdCnn(initWeights(seed, { architecture: ARCH, normalization: statsToJSON(stats) })), stats };
+  return { model: createSvdCnn(initWeights(seed, { architecture: ARCH, frontend: { ...FE.config }, normalization: statsToJSON(stats) })), stats };
 }
 
 test.before(async () => {

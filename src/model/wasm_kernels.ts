@@ -13,6 +13,9 @@
  *   of NHWC activations) becomes one R × 1 average pooling of the data viewed as [1, R, 1, C]
  *   (XNNPACK) instead of the stock transpose-then-reduce (≈ 10× faster on conv2-sized
  *   tensors); other reductions go to the stock kernels;
+ * - `Identity` and same-dtype `Cast` for 'wasm' without a copy (the data is shared by reference
+ *   count, as tfjs-backend-cpu's Identity does): tf.moments casts every batch-norm input to
+ *   float32, and the stock kernels copied each whole activation for it;
  * - a `Conv2D` gradient that also handles dilated convolutions (tfjs-core's asserts
  *   dilations = 1) by passing `dilations` on to the two kernels above. Dilated gradients need
  *   the wasm backend with these kernels: other backends' kernels ignore the attribute, so the
@@ -35,12 +38,15 @@ export interface WasmTrainingKernelOptions {
   inputGradient?: InputGradientMode;
   /** Register the dilation-aware Conv2D gradient (default true). */
   conv2dGradient?: boolean;
-  /** Leading-axis Sum/Mean through matmul (default true). */
+  /** Leading-axis Sum/Mean through average pooling (default true). */
   fastReductions?: boolean;
+  /** Identity and same-dtype Cast share data instead of copying it (default true). */
+  zeroCopyIdentity?: boolean;
 }
 
 // The parts of BackendWasm the kernels use (it is not exported as a type we can import cheaply).
 interface WasmBackendLike {
+  incRef(dataId: object): void;
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number; shape: number[]; dtype: string } };
   makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): tf.TensorInfo;
@@ -237,6 +243,20 @@ function leadingReduction(kind: 'Sum' | 'Mean') {
   };
 }
 
+const stockCopies = new Map<string, tf.KernelConfig>();
+
+/** Identity / Cast to the same dtype: the output shares x's data (reference counted). */
+function sharedCopy(kind: 'Identity' | 'Cast') {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo => {
+    const backend = args.backend as WasmBackendLike;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const dtype = kind === 'Cast' ? (args.attrs as unknown as { dtype: string }).dtype : x.dtype;
+    if (dtype !== x.dtype || x.dtype === 'string') return stockCopies.get(kind)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  };
+}
+
 function tupleIsOne(v: number | [number, number] | undefined): boolean {
   if (v === undefined) return true;
   return typeof v === 'number' ? v === 1 : v.every((d) => d === 1);
@@ -275,10 +295,12 @@ const conv2dGradConfig: tf.GradConfig = {
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
   for (const k of Object.keys(options)) {
-    if (k !== 'inputGradient' && k !== 'conv2dGradient' && k !== 'fastReductions') {
-      throw new EarshotError('BAD_ARGUMENT', `unknown option '${k}' (expected inputGradient, conv2dGradient, fastReductions)`);
+    if (k !== 'inputGradient' && k !== 'conv2dGradient' && k !== 'fastReductions' && k !== 'zeroCopyIdentity') {
+      throw new EarshotError('BAD_ARGUMENT', `unknown option '${k}' (expected inputGradient, conv2dGradient, fastReductions, zeroCopyIdentity)`);
     }
   }
+  const zeroCopy = options.zeroCopyIdentity ?? true;
+  if (typeof zeroCopy !== 'boolean') throw new EarshotError('BAD_ARGUMENT', `zeroCopyIdentity must be a boolean, got ${String(zeroCopy)}`);
   const fastReductions = options.fastReductions ?? true;
   if (typeof fastReductions !== 'boolean') throw new EarshotError('BAD_ARGUMENT', `fastReductions must be a boolean, got ${String(fastReductions)}`);
   const inputGradient = checkEnum(options.inputGradient ?? 'auto', 'inputGradient', ['auto', 'flipped', 'core', 'stock'] as const);
@@ -303,6 +325,15 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
       tf.registerKernel({ kernelName: kind, backendName: 'wasm', kernelFunc: leadingReduction(kind) as unknown as tf.KernelFunc });
     }
   } else if (!fastReductions) restoreReductions();
+  if (zeroCopy && stockCopies.size === 0) {
+    for (const kind of ['Identity', 'Cast'] as const) {
+      const stock = tf.getKernel(kind, 'wasm');
+      if (!stock) continue;
+      stockCopies.set(kind, stock);
+      tf.unregisterKernel(kind, 'wasm');
+      tf.registerKernel({ kernelName: kind, backendName: 'wasm', kernelFunc: sharedCopy(kind) as unknown as tf.KernelFunc });
+    }
+  } else if (!zeroCopy) restoreCopies();
   if (conv2dGradient && tf.getGradient('Conv2D') !== conv2dGradConfig) {
     previousConv2DGradient = tf.getGradient('Conv2D');
     tf.registerGradient(conv2dGradConfig);
@@ -310,7 +341,15 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     restoreConv2DGradient();
   }
   registered = { inputGradient, conv2dGradient };
-  return ['Conv2DBackpropFilter', 'Conv2DBackpropInput', ...(fastReductions ? ['Sum', 'Mean'] : []), ...(conv2dGradient ? ['Conv2D (gradient)'] : [])];
+  return ['Conv2DBackpropFilter', 'Conv2DBackpropInput', ...(fastReductions ? ['Sum', 'Mean'] : []), ...(zeroCopy ? ['Identity', 'Cast'] : []), ...(conv2dGradient ? ['Conv2D (gradient)'] : [])];
+}
+
+function restoreCopies(): void {
+  for (const [kind, stock] of stockCopies) {
+    tf.unregisterKernel(kind, 'wasm');
+    tf.registerKernel(stock);
+  }
+  stockCopies.clear();
 }
 
 function restoreReductions(): void {
@@ -336,6 +375,7 @@ export function unregisterWasmTrainingKernels(): void {
   stockInputKernel = undefined;
   if (tf.getGradient('Conv2D') === conv2dGradConfig) restoreConv2DGradient();
   restoreReductions();
+  restoreCopies();
   registered = null;
 }
 
