@@ -184,8 +184,12 @@ function planSinger(rng: Rng, pools: Pools, split: Split): Singer {
   const vibrato = rng.chance(0.5) ? { rateHz: +rng.uniform(4.5, 6.5).toFixed(2), cents: rng.int(20, 60) } : null;
   const tremolo = rng.chance(0.3) ? { rateHz: +rng.uniform(4, 7).toFixed(2), depth: rng.int(10, 35) } : null;
   const reverb = rng.chance(0.35) ? rng.int(20, 70) : null;
-  if (rng.chance(0.5)) {
-    const v = rng.pick(pools.festival[split]);
+  // Sex first (half and half), so every split has male and female singers; festival only
+  // where the split has a festival voice of that sex.
+  const sex: 'm' | 'f' = rng.chance(0.5) ? 'm' : 'f';
+  const festivalPool = pools.festival[split].filter((v) => v.sex === sex);
+  if (rng.chance(0.5) && festivalPool.length > 0) {
+    const v = rng.pick(festivalPool);
     const shiftCents = v.sex === 'm' ? rng.int(-200, 900) : rng.int(-300, 500);
     return {
       id: `festival:${v.name}${shiftCents >= 0 ? '+' : ''}${shiftCents}c`, engine: 'festival', voice: v.name, lang: v.lang, variant: null, sex: v.sex,
@@ -193,7 +197,8 @@ function planSinger(rng: Rng, pools: Pools, split: Split): Singer {
     };
   }
   const lang = rng.pick(pools.espeakLangs[split]);
-  const variant = rng.pick(pools.espeakVariants[split]);
+  const variants = pools.espeakVariants[split].filter((v) => v.sex === sex);
+  const variant = rng.pick(variants.length > 0 ? variants : pools.espeakVariants[split]);
   const espeakPitch = variant.sex === 'm' ? rng.int(25, 60) : rng.int(40, 80);
   const shiftCents = rng.int(-300, 400);
   return {
@@ -228,14 +233,20 @@ function makePlan(opts: Options, pools: Pools, root: Rng): SongPlan[] {
   const nTest = Math.max(1, Math.round(n * SPLIT_FRACTIONS.test));
   const nValid = Math.max(1, Math.round(n * SPLIT_FRACTIONS.valid));
   const splitOf = new Array<Split>(n);
-  order.forEach((songIndex, k) => (splitOf[songIndex] = k < nTest ? 'test' : k < nTest + nValid ? 'valid' : 'train'));
+  const instrumental = new Array<boolean>(n).fill(false);
+  order.forEach((songIndex, k) => {
+    splitOf[songIndex] = k < nTest ? 'test' : k < nTest + nValid ? 'valid' : 'train';
+    // Every 10th song of each split has no vocals (so every split has instrumental songs).
+    const rank = k < nTest ? k : k < nTest + nValid ? k - nTest : k - nTest - nValid;
+    instrumental[songIndex] = rank % 10 === 9;
+  });
   const plans: SongPlan[] = [];
   for (let i = 0; i < n; i++) {
     const id = `song-${String(i + 1).padStart(4, '0')}`;
     const rng = root.fork(id);
     const split = splitOf[i]!;
     const seconds = +rng.uniform(0.75 * opts.seconds, 1.25 * opts.seconds).toFixed(3);
-    const hasVocals = rng.chance(0.9);
+    const hasVocals = !instrumental[i];
     const singer = hasVocals ? planSinger(rng, pools, split) : null;
     const phrases: Phrase[] = [];
     if (singer) {
@@ -550,6 +561,11 @@ function buildPools(root: Rng): Pools {
   const festival = { train: [], valid: [], test: [] } as Pools['festival'];
   for (const v of FESTIVAL_VOICES) festival[v.split].push(v);
   const sr = root.fork('source-splits');
+  // espeak variants are split per sex so that every split has female and male variants.
+  const byVariantSex = (sex: 'm' | 'f'): Record<Split, EspeakVariant[]> =>
+    splitItems(sr.fork(`espeak-variants-${sex}`), variants.filter((v) => v.sex === sex), { valid: 0.15, test: 0.2 });
+  const vm = byVariantSex('m');
+  const vf = byVariantSex('f');
   const names = readdirSync(sonicDir).filter((f) => f.endsWith('.flac')).map((f) => f.slice(0, -5)).filter((s) => !SONICPI_EXCLUDE.has(s)).sort();
   const kinds: SampleKind[] = ['loop', 'tonal', 'kick', 'snare', 'hat', 'perc'];
   const sonic = {} as Pools['sonic'];
@@ -560,7 +576,7 @@ function buildPools(root: Rng): Pools {
   return {
     festival,
     espeakLangs: splitItems(sr.fork('espeak-languages'), ESPEAK_LANGUAGES, { valid: 0.15, test: 0.2 }),
-    espeakVariants: splitItems(sr.fork('espeak-variants'), variants, { valid: 0.15, test: 0.2 }),
+    espeakVariants: { train: [...vm.train, ...vf.train], valid: [...vm.valid, ...vf.valid], test: [...vm.test, ...vf.test] },
     sonic,
     wesnoth: splitItems(sr.fork('wesnoth'), tracks, { valid: 0.15, test: 0.2 }),
     wesnothSeconds,
