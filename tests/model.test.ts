@@ -214,6 +214,57 @@ test('the matmul filter gradient equals tfjs-cpu Conv2DBackpropFilter (stride 1 
   });
 });
 
+test('every earshot gradient rule matches central finite differences (cpu, float32)', async () => {
+  await initBackend('cpu');
+  try {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const T4 = (shape: number[], lo = -1, hi = 1) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + ((rnd() + 1) / 2) * (hi - lo)), shape);
+    const b = T4([3, 4]);
+    const filt = T4([2, 3, 2, 3]);
+    const cases: Array<[string, number[], (x: tf.Tensor) => tf.Tensor, number?, number?]> = [
+      ['Add/Sub/Mul/Div broadcast', [3, 4], (x) => tf.div(tf.mul(tf.sub(tf.add(x, tf.tensor1d([1, 2, 3, 4])), 0.5), x), tf.add(tf.square(x), 2))],
+      ['Maximum/Minimum', [3, 4], (x) => tf.add(tf.maximum(x, b), tf.minimum(x, tf.mul(b, 0.5)))],
+      ['SquaredDifference/Pow', [3, 4], (x) => tf.add(tf.squaredDifference(x, b), tf.pow(tf.add(tf.abs(x), 0.5), tf.add(b, 2)))],
+      ['Exp/Log/Log1p/Sqrt/Rsqrt/Reciprocal', [3, 4], (x) => { const p = tf.add(tf.abs(x), 0.5); return tf.addN([tf.exp(x), tf.log(p), tf.log1p(p), tf.sqrt(p), tf.rsqrt(p), tf.reciprocal(p)]); }],
+      ['Sigmoid/Tanh/Softplus/Elu/Relu/LeakyRelu/Abs/Neg', [3, 4], (x) => tf.addN([tf.sigmoid(x), tf.tanh(x), tf.softplus(x), tf.elu(x), tf.relu(x), tf.leakyRelu(x, 0.1), tf.abs(x), tf.neg(x)])],
+      ['ClipByValue/Select', [3, 4], (x) => tf.add(tf.clipByValue(x, -0.5, 0.5), tf.where(tf.greater(b, 0), tf.mul(x, 3), tf.mul(x, x)))],
+      ['Sum/Mean/Max (axes, keepDims)', [3, 4], (x) => tf.add(tf.add(tf.sum(x, 1, true), tf.mean(x, 0)), tf.max(x, 1, true))],
+      ['Softmax/LogSoftmax', [3, 4], (x) => tf.add(tf.mul(tf.softmax(x), 3), tf.logSoftmax(x))],
+      ['Reshape/Transpose/ExpandDims/Slice/Pad/Reverse', [3, 4], (x) => tf.reshape(tf.pad(tf.reverse(tf.slice(tf.transpose(tf.expandDims(x, 0), [0, 2, 1]), [0, 1, 0], [1, 2, 3]), [1]), [[0, 0], [1, 2], [0, 1]]), [-1])],
+      ['Concat/Stack/Tile/BroadcastTo', [3, 4], (x) => tf.addN([tf.reshape(tf.concat([x, tf.mul(x, 2)], 1), [3, 2, 4]), tf.reshape(tf.stack([x, x], 1), [3, 2, 4]), tf.reshape(tf.tile(x, [1, 2]), [3, 2, 4]), tf.broadcastTo(tf.reshape(x, [3, 1, 4]), [3, 2, 4])])],
+      ['Split/Unstack/Min/Sin/Cos', [3, 4], (x) => { const [p, q] = tf.split(x, [1, 3], 1); const [r] = tf.unstack(x, 0); return tf.addN([tf.mul(tf.sum(p!), 2), tf.sum(tf.sin(q!)), tf.sum(tf.mul(r!, 3)), tf.sum(tf.min(x, 1)), tf.sum(tf.cos(x))]); }],
+      ['BatchMatMul with transposes', [3, 4], (x) => tf.addN([tf.matMul(x, b, false, true), tf.matMul(b, x, false, true), tf.slice(tf.matMul(x, b, true, false), [0, 0], [3, 3]), tf.slice(tf.matMul(tf.transpose(x), b, true, true), [0, 0], [3, 3])])],
+      ['Conv2D stride 2 same (input)', [1, 6, 5, 2], (x) => tf.conv2d(x as tf.Tensor4D, filt as tf.Tensor4D, 2, 'same')],
+      ['MaxPool 2×2/1 and AvgPool', [1, 5, 5, 2], (x) => tf.add(tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 1, 'valid')), tf.sum(tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid')))],
+    ];
+    for (const [name, shape, f] of cases) {
+      const x = T4(shape);
+      const w = tf.tidy(() => T4(f(x).shape));
+      const L = (z: tf.Tensor) => tf.sum(tf.mul(f(z), w));
+      const g = tf.grad(L)(x).dataSync();
+      const xd = x.dataSync().slice();
+      const h = 1e-3;
+      let gmax = 1e-3;
+      for (const v of g) gmax = Math.max(gmax, Math.abs(v));
+      for (let k = 0; k < Math.min(xd.length, 12); k++) {
+        const i = (k * 7) % xd.length;
+        const at = (d: number) => {
+          const xx = xd.slice();
+          xx[i]! += d;
+          return tf.tidy(() => L(tf.tensor(xx, shape)).dataSync()[0]!);
+        };
+        const num = (at(h) - at(-h)) / (2 * h);
+        assert.ok(Math.abs(num - g[i]!) / gmax < 2e-2, `${name}: d/dx[${i}] analytic ${g[i]} numeric ${num}`);
+      }
+      tf.dispose([x, w]);
+    }
+    tf.dispose([b, filt]);
+  } finally {
+    await initBackend('wasm');
+  }
+});
+
 test('training-mode batch norm (batch statistics, moving averages with momentum 0.1) equals PyTorch', () => {
   const m = new SvdCnn(weights);
   try {

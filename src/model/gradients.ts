@@ -159,6 +159,15 @@ const rules: Record<string, Rule> = {
     }),
   },
 
+  AddN: {
+    saveAllInputs: true,
+    gradFunc: (dy, saved) => {
+      const out: Record<string, () => tf.Tensor> = {};
+      saved.forEach((_t, i) => (out[i] = () => tf.clone(dy)));
+      return out;
+    },
+  },
+
   // ---- elementwise unary ----
   Neg: { gradFunc: (dy) => ({ x: () => tf.neg(dy) }) },
   Identity: { gradFunc: (dy) => ({ x: () => tf.clone(dy) }) },
@@ -191,6 +200,8 @@ const rules: Record<string, Rule> = {
       x: () => tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(x!, attrs.clipValueMin), tf.lessEqual(x!, attrs.clipValueMax)), 'float32')),
     }),
   },
+  Sin: { inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.cos(x!)) }) },
+  Cos: { inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.neg(tf.mul(dy, tf.sin(x!))) }) },
   Sign: { inputsToSave: ['x'], gradFunc: (_dy, [x]) => ({ x: zeros(x!) }) },
   Step: { inputsToSave: ['x'], gradFunc: (_dy, [x]) => ({ x: zeros(x!) }) },
   Floor: { inputsToSave: ['x'], gradFunc: (_dy, [x]) => ({ x: zeros(x!) }) },
@@ -226,6 +237,15 @@ const rules: Record<string, Rule> = {
     gradFunc: (dy, [x, y], attrs) => {
       // The gradient goes to every position equal to the maximum (TF's convention for ties).
       const axes = axesOf(attrs.reductionIndices, x!.rank);
+      const ks = keptShape(x!.shape, axes);
+      return { x: () => tf.mul(tf.reshape(dy, ks), tf.cast(tf.equal(x!, tf.reshape(y!, ks)), 'float32')) };
+    },
+  },
+  Min: {
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, [x, y], attrs) => {
+      const axes = axesOf(attrs.axis, x!.rank);
       const ks = keptShape(x!.shape, axes);
       return { x: () => tf.mul(tf.reshape(dy, ks), tf.cast(tf.equal(x!, tf.reshape(y!, ks)), 'float32')) };
     },
@@ -291,6 +311,9 @@ const rules: Record<string, Rule> = {
       return out;
     },
   },
+  // Multi-output kernels receive the list of their outputs' gradients.
+  Unpack: { gradFunc: (dy, _s, attrs) => ({ value: () => tf.stack(dy as unknown as tf.Tensor[], attrs.axis as number) }) },
+  SplitV: { gradFunc: (dy, _s, attrs) => ({ x: () => tf.concat(dy as unknown as tf.Tensor[], attrs.axis as number) }) },
   Tile: {
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
