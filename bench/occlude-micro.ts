@@ -2,7 +2,8 @@
  * Micro-benchmark of the two hot LIME kernels (bindings/lime.ts):
  *  1. batched occlusion of 1024 samples × 115 × 80 (temporal d=10, spectral d=10, 5×4 and 6×4
  *     time-frequency) against a plain copy of the same number of bytes (Float32Array.set of
- *     1024·115·80 floats): ratio = copy time / occlusion time (target ≥ 0.5);
+ *     1024·115·80 floats), timed in turn rep by rep: ratio = copy time / occlusion time
+ *     (target ≥ 0.5), into an arena block and into a JS Float32Array;
  *  2. weighted ridge, d = 24, N = 70 000 LIME rows (0/1, exponential-kernel weights) against
  *     building the same centred, weighted normal equations with ml-matrix and solving them with
  *     its Cholesky decomposition.
@@ -40,13 +41,20 @@ const noise = Float32Array.from({ length: size }, () => rnd() * 2 - 1);
 const arena = core().arena;
 
 console.log(`occlusion: ${N} samples × ${T} × ${F} (${((N * size * 4) / 2 ** 20).toFixed(1)} MiB per batch)`);
+console.log('  plain copy, occlusion into an arena block and into a JS Float32Array (staged) are timed');
+console.log('  in turn, rep by rep, so each ratio compares the same moments of a shared machine');
 const src = new Float32Array(N * size).map(() => rnd());
 const dst = new Float32Array(N * size);
-const copyMs = median('plain copy (Float32Array.set)', () => dst.set(src));
 const outBlock = arena.allocF32(N * size);
 const outJs = new Float32Array(N * size);
+const med = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
+const clock = (fn: () => unknown, into: number[]) => {
+  const t0 = performance.now();
+  fn();
+  into.push(performance.now() - t0);
+};
 
-const rows: Array<[string, number, number, number]> = [];
+console.log(`\n  ${'segmentation, content'.padEnd(30)} runs  copy ms  arena ms  staged ms  ratio→arena  ratio→Float32Array`);
 for (const [name, grid, d] of [
   ['temporal d=10', { time: 10 }, 10],
   ['spectral d=10', { freq: 10 }, 10],
@@ -60,18 +68,22 @@ for (const [name, grid, d] of [
     ['noise', noise],
   ] as const) {
     const p = prepareOcclusion(x, [T, F], { labels, d }, content);
-    const inArena = median(`${name}, ${cname} R → arena block`, () => p.run(bits, N, outBlock));
-    const toJs = median(`${name}, ${cname} R → Float32Array (staged)`, () => p.run(bits, N, outJs));
-    rows.push([`${name}, ${cname}`, inArena, toJs, p.nRuns]);
+    const tc: number[] = [];
+    const ta: number[] = [];
+    const tj: number[] = [];
+    for (let rep = 0; rep < 43; rep++) {
+      clock(() => dst.set(src), rep < 3 ? [] : tc);
+      clock(() => p.run(bits, N, outBlock), rep < 3 ? [] : ta);
+      clock(() => p.run(bits, N, outJs), rep < 3 ? [] : tj);
+    }
+    const [c, a, j] = [med(tc), med(ta), med(tj)];
+    console.log(
+      `  ${`${name}, ${cname}`.padEnd(30)} ${String(p.nRuns).padStart(4)} ${c.toFixed(2).padStart(8)} ${a.toFixed(2).padStart(9)} ${j.toFixed(2).padStart(10)} ${(c / a).toFixed(2).padStart(12)} ${(c / j).toFixed(2).padStart(19)}`,
+    );
     p.dispose();
   }
 }
 outBlock.free();
-console.log('\n  ratio = plain copy time / occlusion time (≥ 0.5 is the target)');
-console.log(`  ${'segmentation, content'.padEnd(34)} runs   →arena   →Float32Array`);
-for (const [name, a, j, runs] of rows) {
-  console.log(`  ${name.padEnd(34)} ${String(runs).padStart(4)}   ${(copyMs / a).toFixed(2).padStart(6)}   ${(copyMs / j).toFixed(2).padStart(6)}`);
-}
 
 // ── weighted ridge ──
 const n = 70_000;
