@@ -20,6 +20,8 @@ import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold } fr
 import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
 import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, DEFAULT_AUGMENT } from '../src/model/augment.ts';
 import { readJSON, throwsCode } from './helpers.ts';
+import { trainCommand } from '../src/cli/commands/train.ts';
+import { listCorpus } from '../src/model/dataset.ts';
 
 // A small instance of the same architecture (frames ≡ 7 mod 9) so a step takes milliseconds.
 // Dropout off: with 16 and 8 hidden units a 0.5 dropout makes 60 steps too noisy to show the descent.
@@ -239,6 +241,38 @@ test('trainModel writes the best model with stats, threshold and metadata, and r
     } finally {
       bad.model.dispose();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('earshot train rejects bad usage before loading anything; an empty corpus is a named error', async () => {
+  const bad: Array<[string[], RegExp]> = [
+    [['--epochs=-1'], /--epochs must be an integer ≥ 1/],
+    [['--steps-per-epoch', '0'], /--steps-per-epoch must be an integer ≥ 1/],
+    [['--lr-decay', '1.5'], /--lr-decay must be a number in \(0, 1\]/],
+    [['--batch', 'many'], /--batch/],
+    [['--lr', 'NaN'], /--lr/],
+    [['--backend', 'gpu'], /--backend must be wasm or cpu/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['stray.wav'], /positional/i],
+  ];
+  for (const [args, re] of bad) {
+    try {
+      await trainCommand(args);
+      assert.unreachable(`${args.join(' ')} must be rejected`);
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'BAD_USAGE', `${args.join(' ')}: ${(e as Error).message}`);
+      assert.match((e as Error).message, re);
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-corpus-'));
+  try {
+    await listCorpus(dir);
+    assert.unreachable('an empty corpus must be rejected');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'CORPUS_EMPTY');
+    assert.match((e as Error).message, /no songs found/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

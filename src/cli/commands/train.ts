@@ -35,16 +35,18 @@ Options:
   --backend <wasm|cpu>    TF.js backend                                                 [wasm]
   --no-cache              recompute log-mels instead of using the .f32 caches in the corpus`;
 
-function int(v: unknown, name: string, dflt: number): number {
+function int(v: unknown, name: string, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new EarshotError('BAD_USAGE', `--${name} must be a non-negative integer, got '${String(v)}'`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min || n > 2 ** 32 - 1) {
+    throw new EarshotError('BAD_USAGE', `--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
+  }
   return n;
 }
 function num(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new EarshotError('BAD_USAGE', `--${name} must be a non-negative number, got '${String(v)}'`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new EarshotError('BAD_USAGE', `--${name} must be a number in (0, 1], got '${String(v)}'`);
   return n;
 }
 
@@ -79,11 +81,11 @@ export async function trainCommand(args: string[]): Promise<number> {
   const out = (values.out as string | undefined) ?? 'assets/models/svd-default';
   const backend = (values.backend as string | undefined) ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_USAGE', `--backend must be wasm or cpu, got '${backend}'`);
-  const seed = int(values.seed, 'seed', 1);
+  const seed = int(values.seed, 'seed', 1, 0);
   const opts = {
     epochs: int(values.epochs, 'epochs', 20),
     stepsPerEpoch: int(values['steps-per-epoch'], 'steps-per-epoch', 2000),
-    batchSize: int(values.batch, 'batch', 32),
+    batchSize: int(values.batch, 'batch', 32, 2),
     learningRate: num(values.lr, 'lr', 1e-3),
     lrDecay: num(values['lr-decay'], 'lr-decay', 0.85),
     patience: int(values.patience, 'patience', 5),
