@@ -21,7 +21,9 @@ import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
 import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, DEFAULT_AUGMENT } from '../src/model/augment.ts';
 import { readJSON, throwsCode } from './helpers.ts';
 import { trainCommand } from '../src/cli/commands/train.ts';
-import { listCorpus } from '../src/model/dataset.ts';
+import { listCorpus, loadSongs } from '../src/model/dataset.ts';
+import { loadMono, writeWavFile } from '../src/audio/node.ts';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 
 // A small instance of the same architecture (frames ≡ 7 mod 9) so a step takes milliseconds.
 // Dropout off: with 16 and 8 hidden units a 0.5 dropout makes 60 steps too noisy to show the descent.
@@ -273,6 +275,46 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
   } catch (e) {
     assert.is((e as { code?: string }).code, 'CORPUS_EMPTY');
     assert.match((e as Error).message, /no songs found/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a corpus from manifest.json: log-mels computed by the front end, cached next to the audio, reused, and checked against the labels', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-corpus-'));
+  try {
+    const r = new Rng(3);
+    const songs = [{ id: 's1', split: 'train' }, { id: 's2', split: 'valid' }];
+    for (const s of songs) {
+      const d = join(dir, s.split, s.id);
+      mkdirSync(d, { recursive: true });
+      const x = Float32Array.from({ length: 22050 }, () => 0.1 * (r.next() - 0.5));
+      await writeWavFile(join(d, 'mix.wav'), { sampleRate: 22050, channels: [x] });
+      await writeWavFile(join(d, 'accompaniment.wav'), { sampleRate: 22050, channels: [x] });
+      const frames = Math.floor((22050 - 1024) / 315) + 1;
+      writeFileSync(join(d, 'labels.json'), JSON.stringify({ hop: 315, labels: Array.from({ length: frames }, (_, i) => (i > 30 ? 1 : 0)) }));
+    }
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ songs: songs.map((s) => ({ ...s, files: { mix: `${s.split}/${s.id}/mix.wav`, accompaniment: `${s.split}/${s.id}/accompaniment.wav`, labels: `${s.split}/${s.id}/labels.json` } })) }));
+    const entries = await listCorpus(dir);
+    assert.equal(entries.map((e) => [e.id, e.split]), [['s1', 'train'], ['s2', 'valid']]);
+    const first = await loadSongs(entries);
+    assert.is(first[0]!.nFrames, 67);
+    assert.is(first[0]!.labels[31], 1);
+    assert.ok(first[0]!.accompaniment, 'training songs carry their accompaniment');
+    assert.is(first[1]!.accompaniment, null);
+    assert.ok(existsSync(join(dir, 'train', 's1', 'logmel.f32')) && existsSync(join(dir, 'train', 's1', 'accompaniment.logmel.f32')));
+    const direct = new FrontEnd().logMel(await loadMono(join(dir, 'train', 's1', 'mix.wav')));
+    assert.equal(first[0]!.logMel, direct.data);
+    const again = await loadSongs(entries);
+    assert.equal(again[0]!.logMel, first[0]!.logMel);
+    writeFileSync(join(dir, 'valid', 's2', 'labels.json'), JSON.stringify({ hop: 315, labels: [0, 1] }));
+    try {
+      await loadSongs(entries);
+      assert.unreachable('a label count that does not match the frames must be rejected');
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'CORPUS_CORRUPT');
+      assert.match((e as Error).message, /song s2 has 67 front-end frames but 2 labels/);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
