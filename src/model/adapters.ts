@@ -119,7 +119,7 @@ export function fromTensorFunction(fn: (x: tf.Tensor) => tf.Tensor, info: Adapte
           if (r.size !== m * k) throw new EarshotError('MODEL_OUTPUT', `classifier '${info.id}' returned shape [${r.shape.join(', ')}], expected [${m}, ${k}]`);
           return tf.reshape(r, [m * k]);
         });
-        const data = (await y.data()) as Float32Array;
+        const data = y.dataSync() as Float32Array;
         y.dispose();
         out.set(checkOutput(info.id, data, m, k), s * k);
       }

@@ -409,7 +409,10 @@ export class SvdCnn implements DifferentiableClassifier {
     return tf.fused.matMul({ a: d, b: f['fc3.kernel'] as tf.Tensor2D, bias: f['fc3.bias'] }) as tf.Tensor2D;
   }
 
-  /** P(voice) for n normalised excerpts (n × 115 × 80 floats) → n probabilities. */
+  /**
+   * P(voice) for n normalised excerpts (n × 115 × 80 floats) → n probabilities. Runs to the end
+   * without yielding, so `batch` may be a view into a wasm arena (copied once per chunk).
+   */
   async predict(batch: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
     this.assertAlive();
     checkPredictInput(this, batch, n);
@@ -419,7 +422,7 @@ export class SvdCnn implements DifferentiableClassifier {
     for (let s = 0; s < n; s += bs) {
       const m = Math.min(bs, n - s);
       const y = tf.tidy(() => tf.sigmoid(this.inferLogits(tf.tensor4d(batch.subarray(s * T * F, (s + m) * T * F), [m, T, F, 1]))));
-      out.set((await y.data()) as Float32Array, s);
+      out.set(y.dataSync() as Float32Array, s);
       y.dispose();
     }
     return out;
@@ -435,7 +438,7 @@ export class SvdCnn implements DifferentiableClassifier {
     for (let s = 0; s < n; s += bs) {
       const m = Math.min(bs, n - s);
       const y = tf.tidy(() => this.inferLogits(tf.tensor4d(batch.subarray(s * T * F, (s + m) * T * F), [m, T, F, 1])));
-      out.set((await y.data()) as Float32Array, s);
+      out.set(y.dataSync() as Float32Array, s);
       y.dispose();
     }
     return out;
@@ -528,7 +531,7 @@ export class SvdCnn implements DifferentiableClassifier {
       const m = Math.min(chunk, outFrames - s);
       const rows = m + T - 1;
       const y = tf.tidy(() => this.fileLogits(tf.tensor4d(padded.subarray(s * F, (s + rows) * F), [1, rows, F, 1])));
-      out.set((await y.data()) as Float32Array, s);
+      out.set(y.dataSync() as Float32Array, s);
       y.dispose();
     }
     return out;
