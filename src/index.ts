@@ -18,3 +18,4 @@ export { decodeWav, encodeWav, mixdown, resample, resamplePoly, resampleFilter, 
 export type { AudioData, DecodedWav, WavSampleFormat, WavEncodeFormat, EncodeWavOptions, ResampleOptions } from './audio/index.ts';
 export { occlude, prepareOcclusion, gridLabels, rectsToLabels, labelRuns, weightedRidge, weightedR2, ridgePredict } from '../bindings/lime.ts';
 export type { OcclusionComponents, OcclusionOut, PreparedOcclusion, Rect, RidgeFit, RidgeOptions, DesignMatrix } from '../bindings/lime.ts';
+export * from './explain/index.ts';
