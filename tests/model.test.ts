@@ -144,6 +144,30 @@ test('named activations equal PyTorch (channel means, corners, pool2, fc1, fc2, 
   throwsCode(() => model.activations(tf.zeros([1, T, F]), ['conv9']), 'BAD_ARGUMENT', /conv9/);
 });
 
+test('predictFrom(stage) runs only the tail and equals the full prediction', async () => {
+  const padded = readF32('cnn/padded_norm.f32');
+  const starts = [0, 20];
+  const x = excerpts(padded, starts);
+  const full = await model.predict(x, 2);
+  const acts = model.activations(tf.tensor3d(x, [2, T, F]), ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2']);
+  try {
+    for (const [stage, t] of Object.entries(acts)) {
+      assert.equal(t.shape.slice(1), model.stageShape(stage as any), stage);
+      const p = await model.predictFrom(stage as any, t.dataSync() as Float32Array, 2, { batchSize: 1 });
+      assert.ok(maxAbsErr(p, full) < 1e-5, `${stage}: ${maxAbsErr(p, full)}`);
+    }
+  } finally {
+    tf.dispose(Object.values(acts));
+  }
+  const same = await model.predictFrom('input', x, 2);
+  assert.ok(maxAbsErr(same, full) < 1e-6);
+  await model.predictFrom('conv2', new Float32Array(10), 1).then(
+    () => assert.unreachable(),
+    (e) => assert.is(e.code, 'BAD_SHAPE'),
+  );
+  throwsCode(() => model.stageShape('fc1' as any), 'BAD_ARGUMENT', /stage must be one of/);
+});
+
 test('input gradient of the summed logits equals PyTorch (wasm, earshot gradient rules)', () => {
   const padded = readF32('cnn/padded_norm.f32');
   const x = tf.tensor3d(excerpts(padded, [0, 20]), [2, T, F]);

@@ -170,6 +170,10 @@ export interface ForwardOptions {
   momentum?: number;
 }
 
+/** Stages the fused inference can start from (`predictFrom`). */
+export const SVD_TAIL_STAGES = ['input', 'conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2'] as const;
+export type SvdTailStage = (typeof SVD_TAIL_STAGES)[number];
+
 export const SVD_ACTIVATIONS = ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2', 'fc1', 'fc2', 'logit'] as const;
 export type SvdActivationName = (typeof SVD_ACTIVATIONS)[number];
 
@@ -391,22 +395,69 @@ export class SvdCnn implements DifferentiableClassifier {
     return tensors;
   }
 
-  /** Strided inference on a normalised batch [n, T, F, 1] → logits [n, 1] (fused kernels). */
-  private inferLogits(x: tf.Tensor4D): tf.Tensor2D {
+  /**
+   * Strided inference (fused kernels) from a stage onward: `from = 'input'` takes the normalised
+   * batch [n, T, F, 1]; any other stage takes that stage's activation (NHWC, as `activations`
+   * returns it) and runs only the layers after it → logits [n, 1].
+   */
+  private inferLogits(h0: tf.Tensor4D, from: SvdTailStage = 'input'): tf.Tensor2D {
     const f = this.fold();
     const alpha = this.arch.leakyReluAlpha;
-    const fconv = (h: tf.Tensor4D, p: string, dilations: [number, number] = [1, 1]) =>
-      tf.fused.conv2d({ x: h, filter: f[`${p}.kernel`] as tf.Tensor4D, strides: 1, pad: 'valid', dilations, bias: f[`${p}.bias`], activation: 'leakyrelu', leakyreluAlpha: alpha });
-    let h = fconv(x, 'conv1');
-    h = fconv(h, 'conv2');
-    h = tf.maxPool(h, [3, 3], [3, 3], 'valid');
-    h = fconv(h, 'conv3');
-    h = fconv(h, 'conv4');
-    h = tf.maxPool(h, [3, 3], [3, 3], 'valid');
-    let d = tf.reshape(h, [x.shape[0], -1]) as tf.Tensor2D;
+    const fconv = (h: tf.Tensor4D, p: string) =>
+      tf.fused.conv2d({ x: h, filter: f[`${p}.kernel`] as tf.Tensor4D, strides: 1, pad: 'valid', bias: f[`${p}.bias`], activation: 'leakyrelu', leakyreluAlpha: alpha });
+    const stages: Array<[SvdTailStage, (h: tf.Tensor4D) => tf.Tensor4D]> = [
+      ['input', (h) => fconv(h, 'conv1')],
+      ['conv1', (h) => fconv(h, 'conv2')],
+      ['conv2', (h) => tf.maxPool(h, [3, 3], [3, 3], 'valid')],
+      ['pool1', (h) => fconv(h, 'conv3')],
+      ['conv3', (h) => fconv(h, 'conv4')],
+      ['conv4', (h) => tf.maxPool(h, [3, 3], [3, 3], 'valid')],
+    ];
+    let h = h0;
+    for (let i = stages.findIndex(([name]) => name === from); i >= 0 && i < stages.length; i++) h = stages[i]![1](h);
+    let d = tf.reshape(h, [h0.shape[0], -1]) as tf.Tensor2D;
     d = tf.fused.matMul({ a: d, b: f['fc1.matrix'] as tf.Tensor2D, bias: f['fc1.bias'], activation: 'leakyrelu', leakyreluAlpha: alpha }) as tf.Tensor2D;
     d = tf.fused.matMul({ a: d, b: f['fc2.kernel'] as tf.Tensor2D, bias: f['fc2.bias'], activation: 'leakyrelu', leakyreluAlpha: alpha }) as tf.Tensor2D;
     return tf.fused.matMul({ a: d, b: f['fc3.kernel'] as tf.Tensor2D, bias: f['fc3.bias'] }) as tf.Tensor2D;
+  }
+
+  /** Shape [height, width, channels] of one example's activation at a stage of the strided form. */
+  stageShape(stage: SvdTailStage): [number, number, number] {
+    const g = this.geometry;
+    const c = this.arch.convFilters;
+    const shapes: Record<SvdTailStage, [number, number, number]> = {
+      input: [this.arch.frames, this.arch.bands, 1],
+      conv1: [...g.conv1, c[0]],
+      conv2: [...g.conv2, c[1]],
+      pool1: [...g.pool1, c[1]],
+      conv3: [...g.conv3, c[2]],
+      conv4: [...g.conv4, c[3]],
+      pool2: [...g.pool2, c[3]],
+    };
+    const s = shapes[stage];
+    if (!s) throw new EarshotError('BAD_ARGUMENT', `stage must be one of ${SVD_TAIL_STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+    return s;
+  }
+
+  /**
+   * P(voice) from precomputed activations at `stage` (n examples back to back, NHWC, the shape
+   * of `stageShape(stage)`): runs only the layers after it. This is the hook for receptive-field
+   * caching (architecture.md: compose conv2 maps once per sample, run the tail).
+   */
+  async predictFrom(stage: SvdTailStage, acts: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
+    this.assertAlive();
+    const shape = this.stageShape(stage);
+    checkPredictInput({ id: this.id, inputShape: shape }, acts, n);
+    const bs = checkInt(opts.batchSize ?? 32, 'batchSize', 1);
+    const size = shape[0] * shape[1] * shape[2];
+    const out = new Float32Array(n);
+    for (let s = 0; s < n; s += bs) {
+      const m = Math.min(bs, n - s);
+      const y = tf.tidy(() => tf.sigmoid(this.inferLogits(tf.tensor4d(acts.subarray(s * size, (s + m) * size), [m, ...shape]), stage)));
+      out.set(y.dataSync() as Float32Array, s);
+      y.dispose();
+    }
+    return out;
   }
 
   /**
