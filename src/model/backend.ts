@@ -73,6 +73,8 @@ async function start(name: BackendName, opts: BackendOptions): Promise<BackendIn
   const ok = await tf.setBackend(name);
   if (!ok) throw new EarshotError('BACKEND_INIT', `TF.js could not initialise the '${name}' backend`);
   await tf.ready();
+  // tfjs-cpu greets Node users with an advert for tfjs-node on its first tensor; earshot chose cpu on purpose.
+  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   let simd = false;
   let threads = false;
   let numThreads = 1;
