@@ -8,13 +8,13 @@
 export type { Components, ComponentLayout, Explanation, ExplainedFeature, Sampler, SampleDesign } from './types.ts';
 export { explain, DEFAULT_NUM_SAMPLES } from './explain.ts';
 export type { ExplainInput, ExplainOptions, Segmentation, ProgressFn } from './explain.ts';
-export { limeFit, limeDistances, limeKernel, larsLassoPath, selectFeatures } from './lime.ts';
+export { limeFit, limeDistances, limeKernel, larsLassoPath, selectFeatures, weightedGram, FEATURE_SELECTIONS } from './lime.ts';
 export type { LimeOptions, LimeFit, FeatureSelection, DistanceMetric } from './lime.ts';
-export { spectrogramComponents, SOUNDLIME_GRID, VERACITY_GRID } from './components.ts';
-export type { SpectrogramSegmentation } from './components.ts';
+export { spectrogramComponents, segmentationLayout, SOUNDLIME_GRID, VERACITY_GRID } from './components.ts';
+export type { SpectrogramSegmentation, SpectrogramComponents } from './components.ts';
 export { contentValue, minData, noiseContent, CONTENT_TYPES, DEFAULT_NOISE_SEED } from './content.ts';
 export type { ContentType, ContentSpec } from './content.ts';
-export { randomSampler, dedupSampler, exhaustiveSampler, samplerByName } from './samplers.ts';
+export { randomSampler, dedupSampler, exhaustiveSampler, samplerByName, MAX_EXHAUSTIVE_D } from './samplers.ts';
 export { Rng } from './rng.ts';
 export { kernelShapFit, shapleyKernel, kernelShapDesign } from './kernelshap.ts';
-export type { KernelShapFit } from './kernelshap.ts';
+export type { KernelShapFit, KernelShapDesign } from './kernelshap.ts';
