@@ -2,6 +2,7 @@
 import { mel } from './commands/mel.ts';
 import { demo } from './commands/demo.ts';
 import { train } from './commands/train.ts';
+import { explainCmd } from './commands/explain.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -12,4 +13,5 @@ export const commands: Record<string, Command> = {
   mel,
   demo,
   train,
+  explain: explainCmd,
 };

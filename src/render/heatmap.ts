@@ -52,7 +52,7 @@ export interface HeatmapImage {
 const MARGIN = 8;
 const GAP = 12;
 const BAR_W = 14;
-const TEXT_W = 60;
+const TEXT_W = 62;
 const OUTLINE_OUTER: readonly [number, number, number] = [255, 255, 255];
 const OUTLINE_INNER: readonly [number, number, number] = [0, 0, 0];
 const POSITIVE: readonly [number, number, number] = [215, 48, 39];
@@ -278,7 +278,7 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
     for (let x = 0; x < BAR_W; x++) set(cx + x, y0 + y, c);
   }
   const gs = 2;
-  const tx = cx + BAR_W + 4;
+  const tx = cx + BAR_W + 6;
   const ticks: Array<[number, number]> = [
     [ws, y0],
     [0, y0 + Math.round(ph / 2) - Math.round((5 * gs) / 2)],

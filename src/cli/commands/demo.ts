@@ -1,7 +1,12 @@
 /**
- * `earshot demo`: renders the bundled sung example (assets/lena-sung.wav) as a log-mel image
- * (the SVD front end of methods.md §1) and prints the PNG's path. Later steps add an explanation
- * of the singing-voice model's prediction on top.
+ * `earshot demo` (= `npm run demo`): explains the bundled sung example (assets/lena-sung.wav)
+ * with the bundled singing-voice model — the excerpt with the highest P(voice), SLIME with the
+ * defaults of `earshot explain` (temporal d = 10, mean_inp content, deduplicated sampling) —
+ * and writes explanation.json, heatmap.png, excerpt.wav, topk.wav, rest.wav, index.html and the
+ * whole clip's log-mel (logmel.png, the SVD front end of methods.md §1) into out/demo/,
+ * printing their paths. If the bundled model is missing it says so and fails: it never falls
+ * back to random weights on its own (`--model random:SEED` asks for them explicitly).
+ * `--out <file.png>` only renders the log-mel picture (no model needed).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +17,9 @@ import { FrontEnd } from '../../frontend/index.ts';
 import { renderSpectrogram } from '../../render/png.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import type { Command } from '../commands.ts';
+import { loadModel } from '../model-loader.ts';
+import { Progress } from '../progress.ts';
+import { EXPLAIN_OPTIONS, explainExcerptToDir, framePredictions, frameToSeconds, parseSettings, prepareClip, secondsToFrame } from './explain.ts';
 import { parseCommandArgs, writeFileAtomic } from './mel.ts';
 
 const EXAMPLE = 'lena-sung.wav';
@@ -26,40 +34,82 @@ export function findAsset(name: string): string {
   throw new EarshotError('FILE_NOT_FOUND', `the bundled example assets/${name} was not found next to the earshot package`);
 }
 
-const HELP = `Usage: earshot demo [--input <audio.wav>] [--out <file.png>]
+const HELP = `Usage: earshot demo [--input <audio.wav>] [--out <dir>] [--model <dir> | --model random:SEED] [explain options]
 
-Renders the bundled sung example (assets/${EXAMPLE}) as a log-mel spectrogram image (time on x,
-low frequencies at the bottom, viridis colours) and prints the image's path.
+Explains the bundled singing-voice model's prediction on the bundled sung example
+(assets/${EXAMPLE}): the excerpt with the highest P(voice) (or --at <seconds>), SLIME with the
+defaults of \`earshot explain\`. Writes into <dir> (default out/demo/):
+  explanation.json, heatmap.png, excerpt.wav, topk.wav, rest.wav, index.html (open this one),
+  logmel.png (the whole clip's log-mel spectrogram)
+and prints their paths. Needs the bundled model assets/models/svd-default/ (made by
+\`earshot train\`); without it the demo fails with a message saying so.
 
 Options:
   -i, --input <file>  another WAV file instead of the bundled example
-  -o, --out <file>    the PNG to write (default out/demo-logmel.png)`;
+  -o, --out <dir>     output directory (default out/demo); a path ending in .png renders only
+                      the log-mel picture of the input (no model needed)
+  --model, --at, --segmentation, --components, --grid, --method, --content, --samples,
+  --sampler, --distance, --kernel-width, --seed, --top, --batch, --embed: as in \`earshot explain\``;
 
-export async function demoCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('demo', args, {
-    input: { type: 'string', short: 'i' },
-    out: { type: 'string', short: 'o' },
-  });
-  if (positionals.length) throw new EarshotError('BAD_USAGE', `demo takes no positional arguments, got '${positionals[0]}'`);
-  const input = (values.input as string | undefined) ?? findAsset(EXAMPLE);
-  const out = (values.out as string | undefined) ?? join('out', 'demo-logmel.png');
-  if (!out.toLowerCase().endsWith('.png')) throw new EarshotError('BAD_USAGE', `--out must end in .png, got '${out}'`);
-  const fe = new FrontEnd();
-  const signal = await loadMono(input, fe.config.sampleRate);
+/** The whole clip's log-mel as a PNG: 80 dB below its loudest cell, 2 px per cell. */
+function logMelPng(fe: FrontEnd, signal: Float32Array, input: string): Uint8Array {
   const lm = fe.logMel(signal);
   if (lm.nFrames === 0) throw new EarshotError('TOO_SHORT', `${input} is shorter than one frame`);
-  // show 80 dB below the loudest cell (ln of a magnitude: 80 dB = ln(1e4)); quieter is clipped
   let max = -Infinity;
   for (const v of lm.data) if (v > max) max = v;
-  const png = renderSpectrogram(lm.data, lm.nFrames, lm.nMels, { vmin: max - Math.log(1e4), vmax: max, scale: 2, deflate: nodeDeflate });
-  await writeFileAtomic(out, png);
-  process.stderr.write(`earshot demo: log-mel of ${input} (${lm.nFrames} frames × ${lm.nMels} bands, ${(signal.length / fe.config.sampleRate).toFixed(1)} s)\n`);
-  console.log(resolve(out));
-  return 0;
+  // ln of a magnitude: 80 dB = ln(1e4); quieter is clipped
+  return renderSpectrogram(lm.data, lm.nFrames, lm.nMels, { vmin: max - Math.log(1e4), vmax: max, scale: 2, deflate: nodeDeflate });
+}
+
+export async function demoCommand(args: string[]): Promise<number> {
+  const { 'all-frames': _allFrames, every: _every, ...explainOptions } = EXPLAIN_OPTIONS;
+  const { values, positionals } = parseCommandArgs('demo', args, { ...explainOptions, input: { type: 'string', short: 'i' } });
+  if (positionals.length) throw new EarshotError('BAD_USAGE', `demo takes no positional arguments, got '${positionals[0]}'`);
+  const input = (values.input as string | undefined) ?? findAsset(EXAMPLE);
+  const out = (values.out as string | undefined) ?? join('out', 'demo');
+
+  if (out.toLowerCase().endsWith('.png')) {
+    const fe = new FrontEnd();
+    const signal = await loadMono(input, fe.config.sampleRate);
+    await writeFileAtomic(out, logMelPng(fe, signal, input));
+    process.stderr.write(`earshot demo: log-mel of ${input} (${(signal.length / fe.config.sampleRate).toFixed(1)} s)\n`);
+    console.log(resolve(out));
+    return 0;
+  }
+
+  const settings = parseSettings(values);
+  const model = await loadModel(settings.model);
+  try {
+    const clip = await prepareClip(input, model);
+    const fe = clip.fe;
+    let c: number;
+    const at = values.at === undefined ? undefined : Number(values.at);
+    if (at !== undefined) {
+      if (!Number.isFinite(at) || at < 0) throw new EarshotError('BAD_USAGE', `--at must be a number ≥ 0 (seconds), got '${String(values.at)}'`);
+      c = secondsToFrame(fe, at, clip.nFrames);
+    } else {
+      const p = await framePredictions(model, clip);
+      c = 0;
+      for (let i = 1; i < p.length; i++) if (p[i]! > p[c]!) c = i;
+    }
+    await writeFileAtomic(join(out, 'logmel.png'), logMelPng(fe, clip.signal, input));
+    process.stderr.write(`earshot demo: ${input}, model ${model.spec === 'default' ? model.dir : model.spec}; explaining the excerpt at ${frameToSeconds(fe, c).toFixed(2)} s\n`);
+    const bar = new Progress('explain', 0, { unit: 'passes' });
+    const r = await explainExcerptToDir(model, clip, c, settings, out, { onProgress: (d, t) => bar.update(d, t), extraHtml: { logmel: 'logmel.png' } });
+    bar.finish();
+    const e = r.explanation;
+    process.stderr.write(
+      `earshot demo: P(${e.label}) = ${e.prediction.toFixed(3)}; top-${settings.top} positive components: ${e.topPositive(settings.top).map((j) => e.components.names[j]).join(', ') || 'none'} — open ${resolve(r.files.html)}\n`,
+    );
+    for (const f of [...Object.values(r.files), join(out, 'logmel.png')]) console.log(resolve(f));
+    return 0;
+  } finally {
+    model.classifier.dispose();
+  }
 }
 
 export const demo: Command = {
-  summary: 'render the bundled sung example as a log-mel PNG (out/demo-logmel.png)',
+  summary: 'explain the bundled model on the bundled sung example (out/demo/: JSON, PNG, WAVs, HTML)',
   help: HELP,
   run: demoCommand,
 };

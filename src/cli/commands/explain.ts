@@ -1,0 +1,432 @@
+/**
+ * `earshot explain clip.wav --out DIR`: explain the singing-voice model's prediction on one
+ * excerpt of a clip (or on a hop of excerpts over the whole file) with SLIME or KernelSHAP
+ * (methods.md §3–4; src/explain), and write what a person can look at and listen to:
+ * explanation.json, heatmap.png, excerpt.wav, topk.wav, rest.wav and index.html (src/render),
+ * each written atomically. Progress goes to stderr, the paths written to stdout.
+ */
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { EarshotError } from '../../../bindings/errors.ts';
+import { loadMono, writeWavFile } from '../../audio/node.ts';
+import { encodeWav } from '../../audio/wav.ts';
+import { explain, type ExplainOptions } from '../../explain/index.ts';
+import type { Explanation } from '../../explain/types.ts';
+import { FrontEnd } from '../../frontend/index.ts';
+import type { BandStats } from '../../frontend/stats.ts';
+import { explanationToJSON, type ExcerptContext } from '../../render/explanation.ts';
+import { renderHeatmap } from '../../render/heatmap.ts';
+import { escapeHtml, renderHtml } from '../../render/html.ts';
+import { listenable } from '../../render/listen.ts';
+import { nodeDeflate } from '../../render/png-node.ts';
+import type { Command } from '../commands.ts';
+import { loadModel, type LoadedModel } from '../model-loader.ts';
+import { Progress } from '../progress.ts';
+import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+
+const SEGMENTATIONS = ['temporal', 'spectral', 'tf'] as const;
+const CONTENTS = ['zero', 'min_data', 'min_inp', 'mean_inp', 'noise'] as const;
+const SAMPLERS = ['random', 'dedup', 'exhaustive'] as const;
+const METHODS = ['slime', 'kernelshap'] as const;
+const DISTANCES = ['cosine', 'euclidean'] as const;
+
+const HELP = `Usage: earshot explain <clip.wav> --out <dir> [options]
+
+Explains the singing-voice model's P(voice) on one excerpt (115 frames ≈ 1.6 s) of the clip with
+SLIME (LIME on spectrogram components, methods.md §3–4) or KernelSHAP, and writes into <dir>:
+  explanation.json  weights, components (frames/bands and seconds/Hz), parameters, timings
+  heatmap.png       the excerpt's spectrogram and the component weights, top-k outlined
+  excerpt.wav       the excerpt; topk.wav its top-k positive components; rest.wav the rest
+  index.html        all of it on one offline page
+and prints their paths.
+
+Where:
+  --at <seconds>          the excerpt centred at this time (default: the excerpt with the
+                          highest P(voice))
+  --all-frames            explain excerpts centred on frames 57, 57 + E, 57 + 2E, … (E = --every),
+                          each into <dir>/frame-NNNNNN/, plus <dir>/index.json and index.html
+  --every <frames>        hop between excerpts for --all-frames (default 115: no overlap)
+
+Components:
+  --segmentation <s>      temporal | spectral | tf                             [temporal]
+  --components <d>        d for temporal / spectral                           [10]
+  --grid <T>x<F>          blocks of the tf grid: 5x4 (001) or 6x4 (SoundLIME)  [5x4]
+
+Explainer:
+  --method <m>            slime | kernelshap                                  [slime]
+  --content <c>           zero | min_data | min_inp | mean_inp | noise        [mean_inp]
+  --min-data <value>      the dataset minimum for --content min_data (normalised domain)
+  --samples <N>           N_s, samples of the neighbourhood     [50000 (d ≤ 12), else 5000]
+  --sampler <s>           random | dedup | exhaustive (d ≤ 16)                [dedup]
+  --distance <d>          cosine | euclidean                                  [cosine]
+  --kernel-width <w>      LIME kernel width                                   [0.25]
+  --seed <S>              sampler seed                                        [0]
+  --top <K>               top-k positive components to outline and to play   [3]
+
+Model and output:
+  --model <dir>           weight directory (model.json + weights.bin), or random:SEED for an
+                          untrained CNN (sanity baseline)          [assets/models/svd-default]
+  --batch <N>             perturbed inputs per forward pass                   [64]
+  --embed                 embed the PNG and WAVs in index.html as data URIs
+  -o, --out <dir>         output directory (created if needed)`;
+
+/** Everything the CLI resolved from its options (what reproduces a run). */
+export interface ExplainSettings {
+  segmentation: (typeof SEGMENTATIONS)[number];
+  components?: number;
+  grid?: { time: number; freq: number };
+  method: (typeof METHODS)[number];
+  content: (typeof CONTENTS)[number];
+  minData?: number;
+  samples?: number;
+  sampler: (typeof SAMPLERS)[number];
+  distance: (typeof DISTANCES)[number];
+  kernelWidth?: number;
+  seed: number;
+  top: number;
+  batch: number;
+  model?: string;
+  embed: boolean;
+}
+
+function usageError(msg: string): never {
+  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot explain --help\`)`);
+}
+
+function intOption(values: Record<string, unknown>, name: string, min: number, max = 2 ** 31 - 1): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usageError(`--${name} must be an integer in [${min}, ${max}], got '${s}'`);
+  return Number(s);
+}
+
+function numOption(values: Record<string, unknown>, name: string, min = -Infinity, exclusiveMin = false): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const s = String(v).trim();
+  const x = Number(s);
+  if (s === '' || !Number.isFinite(x) || x < min || (exclusiveMin && x === min)) usageError(`--${name} must be a number ${exclusiveMin ? '>' : '≥'} ${min}, got '${String(v)}'`);
+  return x;
+}
+
+function enumOption<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], def: T): T {
+  const v = values[name];
+  if (v === undefined) return def;
+  if (!(allowed as readonly string[]).includes(String(v))) usageError(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
+  return v as T;
+}
+
+export const EXPLAIN_OPTIONS = {
+  at: { type: 'string' },
+  'all-frames': { type: 'boolean' },
+  every: { type: 'string' },
+  segmentation: { type: 'string' },
+  components: { type: 'string' },
+  grid: { type: 'string' },
+  method: { type: 'string' },
+  content: { type: 'string' },
+  'min-data': { type: 'string' },
+  samples: { type: 'string' },
+  sampler: { type: 'string' },
+  distance: { type: 'string' },
+  'kernel-width': { type: 'string' },
+  seed: { type: 'string' },
+  top: { type: 'string' },
+  model: { type: 'string' },
+  batch: { type: 'string' },
+  embed: { type: 'boolean' },
+  out: { type: 'string', short: 'o' },
+} as const;
+
+/** Validate the explainer options (shared by `explain` and `demo`). */
+export function parseSettings(values: Record<string, unknown>): ExplainSettings {
+  const segmentation = enumOption(values, 'segmentation', SEGMENTATIONS, 'temporal');
+  const components = intOption(values, 'components', 1, 115 * 80);
+  let grid: { time: number; freq: number } | undefined;
+  if (values.grid !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(String(values.grid));
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) usageError(`--grid must be <time blocks>x<frequency blocks>, e.g. 5x4 or 6x4, got '${String(values.grid)}'`);
+    grid = { time: Number(m[1]), freq: Number(m[2]) };
+    if (segmentation !== 'tf') usageError(`--grid applies to --segmentation tf, not '${segmentation}'`);
+  }
+  if (components !== undefined && segmentation === 'tf') usageError('--components applies to --segmentation temporal or spectral; use --grid for tf');
+  const content = enumOption(values, 'content', CONTENTS, 'mean_inp');
+  const minData = numOption(values, 'min-data');
+  if (content === 'min_data' && minData === undefined) usageError('--content min_data needs --min-data <value> (the dataset minimum in the normalised domain)');
+  if (content !== 'min_data' && minData !== undefined) usageError(`--min-data applies to --content min_data, not '${content}'`);
+  const model = values.model === undefined ? undefined : String(values.model);
+  if (model === '') usageError('--model must not be empty');
+  return {
+    segmentation,
+    components,
+    grid,
+    method: enumOption(values, 'method', METHODS, 'slime'),
+    content,
+    minData,
+    samples: intOption(values, 'samples', 1, 1 << 26),
+    sampler: enumOption(values, 'sampler', SAMPLERS, 'dedup'),
+    distance: enumOption(values, 'distance', DISTANCES, 'cosine'),
+    kernelWidth: numOption(values, 'kernel-width', 0, true),
+    seed: intOption(values, 'seed', 0, 0xffffffff) ?? 0,
+    top: intOption(values, 'top', 1, 1000) ?? 3,
+    batch: intOption(values, 'batch', 1, 1 << 16) ?? 64,
+    model,
+    embed: values.embed === true,
+  };
+}
+
+/** The library options of explain() for these settings. */
+export function explainOptionsOf(s: ExplainSettings, stats: BandStats): ExplainOptions {
+  const o: ExplainOptions = {
+    method: s.method,
+    segmentation: s.segmentation,
+    content: s.content,
+    sampler: s.sampler,
+    distance: s.distance,
+    seed: s.seed,
+    batchSize: s.batch,
+    normStats: stats,
+  };
+  if (s.components !== undefined) o.numComponents = s.components;
+  if (s.grid) o.grid = s.grid;
+  if (s.minData !== undefined) o.minData = s.minData;
+  if (s.samples !== undefined) o.numSamples = s.samples;
+  if (s.kernelWidth !== undefined) o.kernelWidth = s.kernelWidth;
+  return o;
+}
+
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The command line that reproduces one explanation. */
+export function reproduceCommand(clip: string, atSeconds: number, s: ExplainSettings, out: string): string {
+  const a = ['earshot', 'explain', shellQuote(clip), '--at', atSeconds.toFixed(4), '--segmentation', s.segmentation];
+  if (s.components !== undefined) a.push('--components', String(s.components));
+  if (s.grid) a.push('--grid', `${s.grid.time}x${s.grid.freq}`);
+  a.push('--method', s.method, '--content', s.content);
+  if (s.minData !== undefined) a.push('--min-data', String(s.minData));
+  if (s.samples !== undefined) a.push('--samples', String(s.samples));
+  a.push('--sampler', s.sampler, '--distance', s.distance);
+  if (s.kernelWidth !== undefined) a.push('--kernel-width', String(s.kernelWidth));
+  a.push('--seed', String(s.seed), '--top', String(s.top));
+  if (s.model !== undefined) a.push('--model', shellQuote(s.model));
+  a.push('--out', shellQuote(out));
+  return a.join(' ');
+}
+
+/** Per-band mean and std of a log-mel (frames × bands): the statistics of a model that has none. */
+export function clipStats(logMel: Float32Array, nMels: number): BandStats {
+  const n = logMel.length / nMels;
+  const mean = new Float32Array(nMels);
+  const std = new Float32Array(nMels);
+  for (let b = 0; b < nMels; b++) {
+    let s = 0;
+    for (let t = 0; t < n; t++) s += logMel[t * nMels + b]!;
+    const m = s / n;
+    let v = 0;
+    for (let t = 0; t < n; t++) v += (logMel[t * nMels + b]! - m) ** 2;
+    mean[b] = m;
+    std[b] = Math.max(1e-3, Math.sqrt(v / n));
+  }
+  return { mean, std };
+}
+
+/** A clip prepared for explanation: front end, normalised + padded spectrogram, statistics. */
+export interface PreparedClip {
+  path: string;
+  signal: Float32Array;
+  fe: FrontEnd;
+  stats: BandStats;
+  /** 'model' (the weight file's statistics) or 'clip' (the model has none: the clip's own). */
+  statsSource: 'model' | 'clip';
+  padded: Float32Array;
+  nFrames: number;
+}
+
+export async function prepareClip(path: string, model: LoadedModel): Promise<PreparedClip> {
+  const fe = new FrontEnd(model.frontEnd);
+  const signal = await loadMono(path, fe.config.sampleRate);
+  const lm = fe.logMel(signal);
+  if (lm.nFrames === 0) throw new EarshotError('TOO_SHORT', `${path}: ${signal.length} samples is shorter than one frame (${fe.config.nFft} samples at ${fe.config.sampleRate} Hz)`);
+  const stats = model.stats ?? clipStats(lm.data, lm.nMels);
+  const p = fe.pad(fe.normalise(lm.data, stats), stats);
+  return { path, signal, fe, stats, statsSource: model.stats ? 'model' : 'clip', padded: p.data, nFrames: p.nFrames };
+}
+
+/** Time (s) of the centre of original frame c, and back (the nearest frame). */
+export const frameToSeconds = (fe: FrontEnd, c: number) => (c * fe.config.hop + fe.config.nFft / 2) / fe.config.sampleRate;
+export const secondsToFrame = (fe: FrontEnd, s: number, nFrames: number) =>
+  Math.min(nFrames - 1, Math.max(0, Math.round((s * fe.config.sampleRate - fe.config.nFft / 2) / fe.config.hop)));
+
+/** P(voice) per frame over the clip (fully-convolutional form, one pass). */
+export async function framePredictions(model: LoadedModel, clip: PreparedClip): Promise<Float32Array> {
+  const rows = clip.padded.length / clip.fe.nMels;
+  return model.classifier.predictFrames(clip.padded, rows, { padded: true });
+}
+
+export interface ExplainedFiles {
+  json: string;
+  heatmap: string;
+  excerpt: string;
+  topk: string;
+  rest: string;
+  html: string;
+}
+
+export interface ExplainResult {
+  explanation: Explanation;
+  ctx: ExcerptContext;
+  files: ExplainedFiles;
+}
+
+/**
+ * Explain the excerpt centred on frame `c` of a prepared clip and write the six files into
+ * `outDir`. `onProgress(done, total)` follows the forward passes.
+ */
+export async function explainExcerptToDir(
+  model: LoadedModel,
+  clip: PreparedClip,
+  c: number,
+  s: ExplainSettings,
+  outDir: string,
+  opts: { onProgress?: (done: number, total: number) => void; extraHtml?: { logmel?: string }; command?: string } = {},
+): Promise<ExplainResult> {
+  const fe = clip.fe;
+  const T = fe.config.excerptFrames;
+  const x = new Float32Array(clip.padded.subarray(c * fe.nMels, (c + T) * fe.nMels));
+  const e = await explain(model.classifier, x, { ...explainOptionsOf(s, clip.stats), onProgress: opts.onProgress });
+  const at = frameToSeconds(fe, c);
+  const command = opts.command ?? reproduceCommand(clip.path, at, s, outDir);
+  e.params.topK = s.top;
+  e.params.input = { kind: 'waveform', source: clip.path, atSeconds: at, frame: c, frames: clip.nFrames, sampleRate: fe.config.sampleRate };
+  e.params.normalisation = clip.statsSource;
+  e.params.model = model.spec;
+  e.params.command = command;
+  const ctx: ExcerptContext = { frontEnd: fe.config, centreFrame: c, source: clip.path, sourceSamples: clip.signal.length };
+  await mkdir(outDir, { recursive: true });
+  const files: ExplainedFiles = {
+    json: join(outDir, 'explanation.json'),
+    heatmap: join(outDir, 'heatmap.png'),
+    excerpt: join(outDir, 'excerpt.wav'),
+    topk: join(outDir, 'topk.wav'),
+    rest: join(outDir, 'rest.wav'),
+    html: join(outDir, 'index.html'),
+  };
+  const png = renderHeatmap(e, x, { topK: s.top, deflate: nodeDeflate });
+  const audio = listenable(e, clip.signal, ctx, { topK: s.top });
+  const sr = fe.config.sampleRate;
+  await writeFileAtomic(files.json, explanationToJSON(e, ctx));
+  await writeFileAtomic(files.heatmap, png);
+  await writeWavFile(files.excerpt, { sampleRate: sr, channels: [audio.excerpt] });
+  await writeWavFile(files.topk, { sampleRate: sr, channels: [audio.kept] });
+  await writeWavFile(files.rest, { sampleRate: sr, channels: [audio.rest] });
+  const html = renderHtml(e, {
+    ctx,
+    files: { heatmap: 'heatmap.png', excerpt: 'excerpt.wav', topk: 'topk.wav', rest: 'rest.wav', json: 'explanation.json', logmel: opts.extraHtml?.logmel },
+    embed: s.embed
+      ? {
+          heatmap: png,
+          excerpt: encodeWav({ sampleRate: sr, channels: [audio.excerpt] }),
+          topk: encodeWav({ sampleRate: sr, channels: [audio.kept] }),
+          rest: encodeWav({ sampleRate: sr, channels: [audio.rest] }),
+        }
+      : undefined,
+    command,
+    topK: s.top,
+    listenMode: audio.mode,
+  });
+  await writeFileAtomic(files.html, html);
+  return { explanation: e, ctx, files };
+}
+
+/** A progress bar over forward passes (the explainer reports its total with each batch). */
+function progressFor(label: string): { bar: Progress; onProgress: (done: number, total: number) => void } {
+  const bar = new Progress(label, 0, { unit: 'passes' });
+  return { bar, onProgress: (done, total) => bar.update(done, total) };
+}
+
+export async function explainCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('explain', args, EXPLAIN_OPTIONS as unknown as Record<string, { type: 'string' | 'boolean'; short?: string }>);
+  if (positionals.length !== 1) usageError(`explain needs exactly one input WAV file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
+  const out = values.out as string | undefined;
+  if (!out) usageError('explain needs --out <dir>');
+  const settings = parseSettings(values);
+  const allFrames = values['all-frames'] === true;
+  const atSec = numOption(values, 'at', 0);
+  if (allFrames && atSec !== undefined) usageError('--at and --all-frames exclude each other');
+  const every = intOption(values, 'every', 1);
+  if (every !== undefined && !allFrames) usageError('--every applies to --all-frames');
+  const clipPath = positionals[0]!;
+
+  const model = await loadModel(settings.model);
+  try {
+    const clip = await prepareClip(clipPath, model);
+    const fe = clip.fe;
+    const dur = clip.signal.length / fe.config.sampleRate;
+    if (!allFrames) {
+      let c: number;
+      if (atSec !== undefined) {
+        if (atSec > dur) usageError(`--at ${atSec} is past the end of ${clipPath} (${dur.toFixed(3)} s)`);
+        c = secondsToFrame(fe, atSec, clip.nFrames);
+      } else {
+        const p = await framePredictions(model, clip);
+        c = 0;
+        for (let i = 1; i < p.length; i++) if (p[i]! > p[c]!) c = i;
+        process.stderr.write(`earshot explain: no --at given; explaining the excerpt with the highest P(${model.classifier.labels[0]}) = ${p[c]!.toFixed(3)} at ${frameToSeconds(fe, c).toFixed(3)} s\n`);
+      }
+      const { bar, onProgress } = progressFor('explain');
+      const r = await explainExcerptToDir(model, clip, c, settings, out, { onProgress });
+      bar.finish();
+      const e = r.explanation;
+      process.stderr.write(
+        `earshot explain: P(${e.label}) = ${e.prediction.toFixed(3)} at ${frameToSeconds(fe, c).toFixed(3)} s; top-${settings.top} positive: ${e.topPositive(settings.top).map((j) => e.components.names[j]).join(', ') || 'none'} (fidelity R² ${e.score.toFixed(3)}, ${e.forwardPasses} forward passes)\n`,
+      );
+      for (const f of Object.values(r.files)) console.log(resolve(f));
+      return 0;
+    }
+
+    // --all-frames: excerpts centred on 57, 57 + E, … (tiling the file when E = 115)
+    const E = every ?? fe.config.excerptFrames;
+    const first = Math.min(fe.config.padFrames, clip.nFrames - 1);
+    const centres: number[] = [];
+    for (let c = first; c < clip.nFrames; c += E) centres.push(c);
+    const bar = new Progress('explain --all-frames', centres.length, { unit: 'excerpts' });
+    const rows: Array<{ frame: number; seconds: number; prediction: number; topPositive: string[]; score: number; dir: string }> = [];
+    for (let i = 0; i < centres.length; i++) {
+      const c = centres[i]!;
+      const sub = `frame-${String(c).padStart(6, '0')}`;
+      const r = await explainExcerptToDir(model, clip, c, settings, join(out, sub));
+      const e = r.explanation;
+      rows.push({ frame: c, seconds: frameToSeconds(fe, c), prediction: e.prediction, topPositive: e.topPositive(settings.top).map((j) => e.components.names[j]!), score: e.score, dir: sub });
+      bar.update(i + 1);
+    }
+    bar.finish();
+    const index = { format: 'earshot-explanation-index', formatVersion: 1, source: clipPath, every: E, model: model.spec, excerpts: rows };
+    await writeFileAtomic(join(out, 'index.json'), JSON.stringify(index, null, 2));
+    const table = rows
+      .map(
+        (r) =>
+          `<tr><td>${r.seconds.toFixed(2)}</td><td>${r.frame}</td><td>${r.prediction.toFixed(3)}</td><td>${escapeHtml(r.topPositive.join(', '))}</td><td>${r.score.toFixed(3)}</td>` +
+          `<td><a href="${r.dir}/index.html"><img src="${r.dir}/heatmap.png" alt="" style="height:60px"></a></td></tr>`,
+      )
+      .join('\n');
+    const html =
+      `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>earshot: ${escapeHtml(basename(clipPath))}, every ${E} frames</title>` +
+      `<style>body{font:15px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}img{image-rendering:pixelated}</style></head><body>` +
+      `<h1>${escapeHtml(basename(clipPath))}: explanations every ${E} frames</h1><p>Model <code>${escapeHtml(model.spec)}</code>. Click a row's picture for its page.</p>` +
+      `<table><thead><tr><th>seconds</th><th>frame</th><th>P(${escapeHtml(model.classifier.labels[0]!)})</th><th>top-${settings.top} positive</th><th>R²</th><th></th></tr></thead><tbody>${table}</tbody></table></body></html>\n`;
+    await writeFileAtomic(join(out, 'index.html'), html);
+    console.log(resolve(out, 'index.json'));
+    console.log(resolve(out, 'index.html'));
+    for (const r of rows) console.log(resolve(out, r.dir, 'index.html'));
+    return 0;
+  } finally {
+    model.classifier.dispose();
+  }
+}
+
+export const explainCmd: Command = {
+  summary: 'explain the model on an excerpt of a WAV (SLIME / KernelSHAP): JSON, PNG, WAVs, HTML',
+  help: HELP,
+  run: explainCommand,
+};

@@ -1,0 +1,77 @@
+/**
+ * `--model` for the CLI: a weight directory (docs/model.md: model.json + weights.bin) loaded
+ * into the singing-voice CNN (methods.md §2) on the TF.js wasm backend. Without `--model`, the
+ * bundled default `assets/models/svd-default/`; when it is not there (it is trained by
+ * `earshot train`), a clear error says so — never a silent fallback to random weights.
+ * `random:SEED` gives a seeded, randomly initialised CNN (He/Glorot, docs/model.md): a sanity
+ * baseline (an explanation of an untrained model should look like noise) and fast tests.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EarshotError } from '../../bindings/errors.ts';
+import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/config.ts';
+import type { BandStats } from '../frontend/stats.ts';
+import { initBackend, type BackendName } from '../model/backend.ts';
+import { SvdCnn } from '../model/svdcnn.ts';
+import { initWeights, loadWeights, MANIFEST_FILE, WEIGHTS_FILE } from '../model/weights.ts';
+
+export const DEFAULT_MODEL_DIR = join('assets', 'models', 'svd-default');
+
+export interface LoadedModel {
+  classifier: SvdCnn;
+  /** What was asked for: 'default', a directory, or 'random:SEED'. */
+  spec: string;
+  /** The directory read (null for random:SEED). */
+  dir: string | null;
+  /** Per-band statistics of the model input, or null when the weights carry none (random:SEED). */
+  stats: BandStats | null;
+  /** The front end the model was trained on (from its weight file; SVD_FRONTEND otherwise). */
+  frontEnd: FrontEndConfig;
+}
+
+/** The bundled model's directory next to the package (src/cli or dist), or null if absent. */
+export function findDefaultModel(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['..', '../..', '../../..']) {
+    const d = resolve(here, up, DEFAULT_MODEL_DIR);
+    if (existsSync(join(d, MANIFEST_FILE)) && existsSync(join(d, WEIGHTS_FILE))) return d;
+  }
+  return null;
+}
+
+const TRAIN_HINT =
+  'Train it with `earshot train --corpus <dir> --out assets/models/svd-default` (see `earshot train --help`), ' +
+  'pass another weight directory with --model DIR, or use --model random:SEED for an untrained, randomly initialised CNN (a sanity baseline only)';
+
+/** Resolve and load `--model` (undefined = the bundled default). */
+export async function loadModel(spec: string | undefined, backend: BackendName = 'wasm'): Promise<LoadedModel> {
+  let dir: string | null = null;
+  let weights;
+  if (spec !== undefined && /^random(:|$)/.test(spec)) {
+    const m = /^random:(\d{1,10})$/.exec(spec);
+    if (!m || Number(m[1]) > 0xffffffff) throw new EarshotError('BAD_USAGE', `--model random:SEED needs an integer seed in [0, 4294967295], got '${spec}'`);
+    weights = initWeights(Number(m[1]), { id: `svd-cnn-ismir2015/random-${m[1]}` });
+  } else {
+    if (spec === undefined) {
+      dir = findDefaultModel();
+      if (!dir) throw new EarshotError('MODEL_MISSING', `the bundled default model ${DEFAULT_MODEL_DIR}/ is not there (it has not been trained yet). ${TRAIN_HINT}.`);
+    } else {
+      dir = resolve(spec);
+      if (!existsSync(dir)) throw new EarshotError('MODEL_MISSING', `--model: ${spec} does not exist. ${TRAIN_HINT}.`);
+      if (!existsSync(join(dir, MANIFEST_FILE))) throw new EarshotError('MODEL_MISSING', `--model: ${spec} has no ${MANIFEST_FILE}; a model directory holds ${MANIFEST_FILE} and ${WEIGHTS_FILE} (docs/model.md)`);
+    }
+    weights = await loadWeights(dir);
+  }
+  await initBackend(backend);
+  const classifier = new SvdCnn(weights);
+  const norm = weights.info.normalization;
+  const stats = norm ? { mean: Float32Array.from(norm.mean), std: Float32Array.from(norm.std) } : null;
+  let frontEnd: FrontEndConfig = SVD_FRONTEND;
+  try {
+    frontEnd = validateFrontEndConfig(weights.info.frontend);
+  } catch {
+    // older weight files describe the front end loosely; the SVD front end is what they used
+  }
+  return { classifier, spec: spec ?? 'default', dir, stats, frontEnd };
+}
