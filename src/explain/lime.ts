@@ -373,6 +373,7 @@ export function limeFit(Z: DesignMatrix, y: Float64Array | Float32Array, distanc
   if (numSamples === undefined) numSamples = options.multiplicity ? options.multiplicity.reduce((a, b) => a + b, 0) : n;
   checkNumber(numSamples, 'numSamples', Number.MIN_VALUE);
   const used = selectFeatures(Z, yy, w, n, d, method, K, { selectionAlpha, numSamples });
+  if (used.length === 0) throw new EarshotError('NO_FEATURES', `featureSelection '${method}' selected no component (the responses do not vary with the samples)`);
   const fit = ridge(Z, yy, w, n, d, used.length === d && used.every((j, i) => j === i) ? null : used, alpha);
   const weights = new Float64Array(d);
   let dot = 0;
