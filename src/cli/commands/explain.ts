@@ -55,7 +55,8 @@ Components:
 Explainer:
   --method <m>            slime | kernelshap                                  [slime]
   --content <c>           zero | min_data | min_inp | mean_inp | noise        [mean_inp]
-  --min-data <value>      the dataset minimum for --content min_data (normalised domain)
+  --min-data=<value>      the dataset minimum for --content min_data (normalised domain;
+                          write negative values with '=')
   --samples <N>           N_s, samples of the neighbourhood     [50000 (d ≤ 12), else 5000]
   --sampler <s>           random | dedup | exhaustive (d ≤ 16)                [dedup]
   --distance <d>          cosine | euclidean                                  [cosine]
@@ -246,8 +247,8 @@ export interface PreparedClip {
 export async function prepareClip(path: string, model: LoadedModel): Promise<PreparedClip> {
   const fe = new FrontEnd(model.frontEnd);
   const signal = await loadMono(path, fe.config.sampleRate);
+  if (fe.frames(signal.length) === 0) throw new EarshotError('TOO_SHORT', `${path}: ${signal.length} samples is shorter than one frame (${fe.config.nFft} samples at ${fe.config.sampleRate} Hz)`);
   const lm = fe.logMel(signal);
-  if (lm.nFrames === 0) throw new EarshotError('TOO_SHORT', `${path}: ${signal.length} samples is shorter than one frame (${fe.config.nFft} samples at ${fe.config.sampleRate} Hz)`);
   const stats = model.stats ?? clipStats(lm.data, lm.nMels);
   const p = fe.pad(fe.normalise(lm.data, stats), stats);
   return { path, signal, fe, stats, statsSource: model.stats ? 'model' : 'clip', padded: p.data, nFrames: p.nFrames };
