@@ -14,6 +14,14 @@ export { encodePng, zlibStored, renderSpectrogram, spectrogramPixels } from './r
 export type { Deflate, PngOptions, SpectrogramImageOptions } from './render/png.ts';
 export { VIRIDIS, GRAY, colourAt } from './render/colormap.ts';
 export { encodeNpy } from './render/npy.ts';
+export { explanationToJSON, explanationToObject, loadExplanationJSON, makeView, componentExtents, bandsToHz, framesToSeconds, EXPLANATION_FORMAT } from './render/explanation.ts';
+export type { ExcerptContext, ExplanationView, ExplanationJSON, LoadedExplanation, ComponentExtent } from './render/explanation.ts';
+export { heatmapPixels, renderHeatmap } from './render/heatmap.ts';
+export type { HeatmapOptions, HeatmapImage } from './render/heatmap.ts';
+export { listenable, temporalSplit, spectralSplit, bandMaskToBinGains, excerptWaveform } from './render/listen.ts';
+export type { ListenOptions, ListenableAudio, SplitAudio } from './render/listen.ts';
+export { renderHtml } from './render/html.ts';
+export type { HtmlOptions, HtmlFiles } from './render/html.ts';
 export { decodeWav, encodeWav, mixdown, resample, resamplePoly, resampleFilter, DEFAULT_SAMPLE_RATE } from './audio/index.ts';
 export type { AudioData, DecodedWav, WavSampleFormat, WavEncodeFormat, EncodeWavOptions, ResampleOptions } from './audio/index.ts';
 export { occlude, prepareOcclusion, gridLabels, rectsToLabels, labelRuns, weightedRidge, weightedR2, ridgePredict } from '../bindings/lime.ts';
