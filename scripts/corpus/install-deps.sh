@@ -4,12 +4,15 @@
 # skipped, and apt-get update runs at most once. Waits for another apt/dpkg process to finish.
 set -euo pipefail
 
+# Festival voices: only the diphone voices whose singing mode follows the score (the HTS
+# voices festvox-us-slt-hts / festvox-ca-ona-hts ignore note durations; festvox-ru is clunits).
+# vorbis-tools is optional (sox with libsox-fmt-all decodes the Ogg files itself).
 PKGS=(
   sox libsox-fmt-all vorbis-tools
   espeak-ng
-  festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
-  festvox-italp16k festvox-itapc16k festvox-ru festvox-czech-dita festvox-czech-machac
-  festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts
+  festival festvox-kallpc16k festvox-kdlpc16k
+  festvox-italp16k festvox-itapc16k festvox-czech-dita festvox-czech-machac
+  festvox-suopuhe-lj festvox-suopuhe-mv
   fluidsynth fluid-soundfont-gm
   wesnoth-1.16-music
 )
