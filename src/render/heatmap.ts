@@ -278,7 +278,7 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
     for (let x = 0; x < BAR_W; x++) set(cx + x, y0 + y, c);
   }
   const gs = 2;
-  const tx = cx + BAR_W + 6;
+  const tx = cx + BAR_W + 4;
   const ticks: Array<[number, number]> = [
     [ws, y0],
     [0, y0 + Math.round(ph / 2) - Math.round((5 * gs) / 2)],
@@ -288,7 +288,6 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
     let text = formatTick(v);
     while (textWidth(text, gs) > TEXT_W && text.length > 1) text = text.slice(0, -1);
     drawText(px, W, H, tx, ty, text, gs, [0, 0, 0]);
-    for (let x = 0; x < 3; x++) set(cx + BAR_W + x, Math.min(y0 + ph - 1, ty + (v === ws ? 0 : v === 0 ? Math.round((5 * gs) / 2) : 5 * gs - 1)), [0, 0, 0]);
   }
 
   return {
