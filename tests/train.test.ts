@@ -3,7 +3,7 @@
  * "voice = harmonic band pattern" task on the wasm backend with earshot's conv-gradient kernels,
  * Adam matches tfjs-core's own Adam optimizer and the update written out by hand, augmentation
  * is a pure function of its seed, no tensor leaks, the median filter matches SciPy's
- * median_filter (fixture from scripts/fixtures/train_median.py), and resume continues exactly.
+ * median_filter (mode 'nearest') (fixture from scripts/fixtures/train_median.py), and resume continues exactly.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -180,7 +180,7 @@ test('extractExcerpt: factors 1 copy rows; stretch keeps the centre row; gain an
   throwsCode(() => checkAugmentOptions({ mixDb: [0, -5] }), 'BAD_ARGUMENT', /mixDb\[1\]/);
 });
 
-test('medianFilter matches scipy.ndimage.median_filter (mode reflect), odd and even sizes', () => {
+test('medianFilter matches scipy.ndimage.median_filter (mode nearest), odd and even sizes and a window longer than the signal', () => {
   const fx = readJSON<{ x: number[]; cases: Array<{ size: number; y: number[] }> }>('train/median.json');
   const x = Float32Array.from(fx.x);
   for (const c of fx.cases) {

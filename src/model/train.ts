@@ -91,9 +91,11 @@ export class Adam {
 // ------------------------------------------------------------------------------- evaluation
 
 /**
- * Median filter of `size` frames with SciPy's `median_filter` conventions (mode 'reflect':
- * d c b a | a b c d | d c b a; window [i − ⌊size/2⌋, i + size − 1 − ⌊size/2⌋]; for even sizes
- * the upper of the two middle values, as SciPy's rank filter picks rank ⌊size/2⌋).
+ * Median filter of `size` frames as the reference evaluation smooths frame predictions
+ * (56 frames, edges replicated: SciPy's `median_filter(x, size, mode='nearest')`, the
+ * veracity code's replicate-padded MedianPool): output i is the median of x over
+ * [i − ⌊size/2⌋, i + size − 1 − ⌊size/2⌋], clamped to the signal; for even sizes the upper of
+ * the two middle values (rank ⌊size/2⌋, as both references pick).
  */
 export function medianFilter(x: Float32Array, size: number): Float32Array {
   checkInt(size, 'median filter size', 1);
@@ -102,15 +104,8 @@ export function medianFilter(x: Float32Array, size: number): Float32Array {
   const out = new Float32Array(n);
   const win = new Float64Array(size);
   const half = Math.floor(size / 2);
-  const at = (i: number): number => {
-    // reflect, repeated for windows longer than the signal
-    const p = 2 * n;
-    let j = ((i % p) + p) % p;
-    if (j >= n) j = p - 1 - j;
-    return x[j]!;
-  };
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < size; k++) win[k] = at(i - half + k);
+    for (let k = 0; k < size; k++) win[k] = x[Math.min(n - 1, Math.max(0, i - half + k))]!;
     win.sort();
     out[i] = win[half]!;
   }
