@@ -16,6 +16,7 @@ import { decodeWav } from '../src/audio/wav.ts';
 import { explainCommand } from '../src/cli/commands/explain.ts';
 import { demoCommand } from '../src/cli/commands/demo.ts';
 import { findDefaultModel } from '../src/cli/model-loader.ts';
+import { initWeights, saveWeights } from '../src/model/weights.ts';
 import { Progress, formatDuration } from '../src/cli/progress.ts';
 import { loadExplanationJSON } from '../src/render/explanation.ts';
 import { ROOT } from './helpers.ts';
@@ -95,6 +96,7 @@ test('explain: temporal, 4 components, exhaustive → six files that parse; part
   assert.is(e.params.sampler, 'exhaustive');
   assert.is(e.params.modelId, 'svd-cnn-ismir2015/random-1');
   assert.is(e.params.topK, 2);
+  assert.is(e.params.normalisation, 'clip');
   // --at 1.5 s → frame round((1.5·22050 − 512) / 315) = 103
   assert.is(e.excerptContext!.centreFrame, 103);
   assert.ok(e.prediction > 0 && e.prediction < 1);
@@ -117,13 +119,17 @@ test('explain: temporal, 4 components, exhaustive → six files that parse; part
   assert.equal(Array.from(e2.weights), Array.from(e.weights));
 });
 
-test('explain: tf grid with the random sampler → STFT-masked WAVs; --embed inlines the media', async () => {
+test('explain: a weight directory with statistics; tf grid, random sampler → STFT-masked WAVs; --embed inlines the media', async () => {
+  const modelDir = join(dir, 'model');
+  await saveWeights(modelDir, initWeights(2, { id: 'test/saved-2', normalization: { mean: new Array(80).fill(-6), std: new Array(80).fill(2.5) } }));
   const out = join(dir, 'tf');
-  const args = [clip, '--model', 'random:2', '--segmentation', 'tf', '--grid', '2x2', '--sampler', 'random', '--samples', '12', '--content', 'zero', '--distance', 'euclidean', '--embed', '--out', out];
+  const args = [clip, '--model', modelDir, '--segmentation', 'tf', '--grid', '2x2', '--sampler', 'random', '--samples', '12', '--content', 'zero', '--distance', 'euclidean', '--embed', '--out', out];
   assert.is((await run(explainCommand, args)).code, 0);
   const e = loadExplanationJSON(readFileSync(join(out, 'explanation.json'), 'utf8'));
   assert.is(e.components.d, 4);
   assert.is(e.params.segmentation, 'time-frequency');
+  assert.is(e.params.modelId, 'test/saved-2');
+  assert.is(e.params.normalisation, 'model');
   assert.is(e.forwardPasses, 12);
   const html = readFileSync(join(out, 'index.html'), 'utf8');
   assert.ok(html.includes('data:image/png;base64,') && html.includes('data:audio/wav;base64,'));

@@ -85,7 +85,10 @@ export async function demoCommand(args: string[]): Promise<number> {
     let c: number;
     const at = values.at === undefined ? undefined : Number(values.at);
     if (at !== undefined) {
-      if (!Number.isFinite(at) || at < 0) throw new EarshotError('BAD_USAGE', `--at must be a number ≥ 0 (seconds), got '${String(values.at)}'`);
+      const dur = clip.signal.length / fe.config.sampleRate;
+      if (String(values.at).trim() === '' || !Number.isFinite(at) || at < 0 || at > dur) {
+        throw new EarshotError('BAD_USAGE', `--at must be a time in [0, ${dur.toFixed(3)}] seconds of ${input}, got '${String(values.at)}'`);
+      }
       c = secondsToFrame(fe, at, clip.nFrames);
     } else {
       const p = await framePredictions(model, clip);
