@@ -69,11 +69,11 @@ interface Case {
   bits: number[];
   y: number[];
   distances: number[];
-  results: Array<{ featureSelection: FeatureSelection; numFeatures: number; used: number[]; intercept: number; weights: number[]; score: number; localPrediction: number }>;
+  results: Array<{ featureSelection: FeatureSelection; numFeatures: number; selectionAlpha?: number; used: number[]; intercept: number; weights: number[]; score: number; localPrediction: number }>;
   lassoPathSteps: number;
   lassoPath: number[];
 }
-const fx = readJSON<{ cases: Case[] }>('lime/cases.json');
+const fx = readJSON<{ cases: Case[]; lassoDrops: Array<{ n: number; d: number; X: number[]; y: number[]; steps: number; path: number[] }> }>('lime/cases.json');
 
 test('scikit-learn oracle: distances, selected features, coefficients, intercept, score, local prediction (≤ 1e-9)', () => {
   let checked = 0;
@@ -83,8 +83,8 @@ test('scikit-learn oracle: distances, selected features, coefficients, intercept
     const dist = limeDistances(Z, c.n, c.d, c.distance);
     c.distances.forEach((v, i) => assert.ok(Math.abs(dist[i]! - v) <= 1e-14, `${c.distance} distance ${i}: ${dist[i]} vs ${v}`));
     for (const r of c.results) {
-      const what = `n ${c.n} d ${c.d} ${c.distance} kw ${c.kernelWidth} ${r.featureSelection}(${r.numFeatures})`;
-      const f = limeFit(Z, y, dist, { n: c.n, d: c.d, kernelWidth: c.kernelWidth, featureSelection: r.featureSelection, numFeatures: r.numFeatures });
+      const what = `n ${c.n} d ${c.d} ${c.distance} kw ${c.kernelWidth} ${r.featureSelection}(${r.numFeatures}) selectionAlpha ${r.selectionAlpha ?? 0.01}`;
+      const f = limeFit(Z, y, dist, { n: c.n, d: c.d, kernelWidth: c.kernelWidth, featureSelection: r.featureSelection, numFeatures: r.numFeatures, selectionAlpha: r.selectionAlpha });
       assert.equal([...f.used].sort((a, b) => a - b), [...r.used].sort((a, b) => a - b), `${what}: selected features`);
       const scale = Math.max(...r.weights.map(Math.abs), Math.abs(r.intercept));
       r.weights.forEach((w, j) => assert.ok(Math.abs(f.weights[j]! - w) <= 1e-9 * scale, `${what}: coef ${j} ${f.weights[j]} vs ${w}`));
@@ -108,6 +108,27 @@ test('the LARS-lasso path equals sklearn.lars_path(method="lasso") step by step'
     path.forEach((coef, s) =>
       coef.forEach((v, j) => assert.ok(Math.abs(v - c.lassoPath[s * c.d + j]!) <= 1e-9 * scale, `step ${s} coef ${j}: ${v} vs ${c.lassoPath[s * c.d + j]}`)),
     );
+  }
+});
+
+test('LARS-lasso paths where variables leave the active set equal sklearn (dense correlated designs)', () => {
+  assert.ok(fx.lassoDrops.length >= 3);
+  for (const c of fx.lassoDrops) {
+    const { n, d } = c;
+    const G = new Float64Array(d * d);
+    const xy = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) {
+        xy[j] += c.X[i * d + j]! * c.y[i]!;
+        for (let k = 0; k < d; k++) G[j * d + k] += c.X[i * d + j]! * c.X[i * d + k]!;
+      }
+    }
+    const path = larsLassoPath(G, xy, d, n);
+    assert.is(path.length, c.steps, 'number of steps');
+    const dropped = path.some((p, s) => s > 0 && p.some((v, j) => Math.abs(v) < 1e-12 && Math.abs(path[s - 1]![j]!) > 1e-6));
+    assert.ok(dropped, 'a coefficient returns to zero on the path');
+    const scale = Math.max(...c.path.map(Math.abs));
+    path.forEach((coef, s) => coef.forEach((v, j) => assert.ok(Math.abs(v - c.path[s * d + j]!) <= 1e-9 * scale, `step ${s} coef ${j}: ${v} vs ${c.path[s * d + j]}`)));
   }
 });
 
