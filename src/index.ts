@@ -10,6 +10,10 @@ export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';
 export * from './frontend/index.ts';
 export * from './model/index.ts';
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, wasmTrainingKernelMode } from './model/wasm_kernels.ts';
+export type { WasmTrainingKernelOptions, InputGradientMode } from './model/wasm_kernels.ts';
+export { conv2dBackpropFilter, conv2dBackpropInput, checkConvGeometry } from '../bindings/conv_grad.ts';
+export type { ConvGeometry, ConvGradOptions } from '../bindings/conv_grad.ts';
 export { encodePng, zlibStored, renderSpectrogram, spectrogramPixels } from './render/png.ts';
 export type { Deflate, PngOptions, SpectrogramImageOptions } from './render/png.ts';
 export { VIRIDIS, GRAY, colourAt } from './render/colormap.ts';
