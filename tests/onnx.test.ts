@@ -33,7 +33,7 @@ async function rejectsCode(p: Promise<unknown>, code: string, re?: RegExp): Prom
 }
 
 /** Random weights whose batch norms are far from identity, so folding is really exercised. */
-export function perturbedWeights(seed: number): WeightSet {
+function perturbedWeights(seed: number): WeightSet {
   const w = initWeights(seed);
   let s = seed * 7919 + 1;
   const r = () => ((s = (s * 16807) % 2147483647) / 2147483647);
