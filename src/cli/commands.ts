@@ -3,6 +3,7 @@ import { mel } from './commands/mel.ts';
 import { demo } from './commands/demo.ts';
 import { train } from './commands/train.ts';
 import { explainCmd } from './commands/explain.ts';
+import { predict } from './commands/predict.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -14,4 +15,5 @@ export const commands: Record<string, Command> = {
   demo,
   train,
   explain: explainCmd,
+  predict,
 };
