@@ -3,6 +3,7 @@ import { mel } from './commands/mel.ts';
 import { demo } from './commands/demo.ts';
 import { train } from './commands/train.ts';
 import { explainCmd } from './commands/explain.ts';
+import { exportOnnxCommand } from '../model/onnx/cli.ts';
 import { predict } from './commands/predict.ts';
 export interface Command {
   summary: string;
@@ -15,5 +16,6 @@ export const commands: Record<string, Command> = {
   demo,
   train,
   explain: explainCmd,
+  'export-onnx': exportOnnxCommand,
   predict,
 };
