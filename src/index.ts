@@ -10,6 +10,10 @@ export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';
 export * from './frontend/index.ts';
 export * from './model/index.ts';
+export { tfjsModelFromArtifacts, detectTfjsFormat, isDifferentiable, weightSpecBytes } from './model/tfjs-adapters.ts';
+export type { TfjsClassifier, TfjsModelOptions, TfjsModelFormat } from './model/tfjs-adapters.ts';
+export { probabilityPixels, renderProbability, PROBABILITY_COLOURS } from './render/probability.ts';
+export type { ProbabilityImage, ProbabilityImageOptions } from './render/probability.ts';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, wasmTrainingKernelMode } from './model/wasm_kernels.ts';
 export type { WasmTrainingKernelOptions, InputGradientMode } from './model/wasm_kernels.ts';
 export { conv2dBackpropFilter, conv2dBackpropInput, checkConvGeometry } from '../bindings/conv_grad.ts';
