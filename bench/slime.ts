@@ -11,10 +11,11 @@
  * weight format, so both sides run the same weights. The excerpt: the middle of
  * assets/lena-sung.wav through the SVD front end, z-scored with the clip's own statistics.
  *
- *   node --import tsx bench/slime.ts [--samples 70000] [--ref-samples N] [--seed 0] [--no-un]
+ *   node --import tsx bench/slime.ts [--samples 70000] [--ref-samples N] [--seed 0] [--no-un] [--out bench/SLIME.md]
  *
  * --ref-samples < --samples runs the PyTorch reference on fewer samples and scales its time
- * linearly to N_s (its cost is N_s forward passes; said so in the output). Writes bench/SLIME.md.
+ * linearly to N_s (its cost is N_s forward passes; said so in the output). Writes bench/SLIME.md
+ * (or --out).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,8 @@ const numSamples = arg('samples', 70000);
 const refSamples = arg('ref-samples', numSamples);
 const seed = arg('seed', 0);
 const withUn = !process.argv.includes('--no-un');
+const outIdx = process.argv.indexOf('--out');
+const outPath = outIdx >= 0 ? process.argv[outIdx + 1]! : join(ROOT, 'bench', 'SLIME.md');
 
 function py(args: string[]): string {
   const r = spawnSync(PY, [join(ROOT, 'bench', 'slime_reference.py'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -106,7 +109,7 @@ try {
   }
   const text = lines.join('\n') + '\n';
   console.log(text);
-  writeFileSync(join(ROOT, 'bench', 'SLIME.md'), text);
+  writeFileSync(outPath, text);
   model.dispose();
 } finally {
   rmSync(dir, { recursive: true, force: true });
