@@ -226,6 +226,35 @@ test('binary detector: P(voice) by default, its complement on request (weights c
   for (let j = 0; j < 10; j++) assert.ok(Math.abs(a.weights[j]! + b.weights[j]!) < 1e-9);
 });
 
+test('a K-class classifier: the predicted label by default, labelIndex on request, complement refused', async () => {
+  const labels = segmentationLayout(T, F, { kind: 'temporal' }).labels;
+  const one = synthetic(X, labels, [1, 4]);
+  const three: Classifier = {
+    id: 'three-class',
+    inputShape: [T, F],
+    labels: ['speech', 'music', 'voice'],
+    dispose() {},
+    async predict(b, n) {
+      const p = await one.predict(b, n); // 0.1 … 0.6
+      const out = new Float32Array(3 * n);
+      for (let i = 0; i < n; i++) out.set([0.1, 0.9 - p[i]! - 0.1, p[i]!], 3 * i);
+      return out;
+    },
+  };
+  const e = await explain(three, X, { sampler: 'exhaustive' });
+  assert.is(e.labelIndex, 2, 'voice (0.6) is the predicted class');
+  assert.is(e.label, 'voice');
+  assert.equal([...e.topPositive(2)].sort(), [1, 4]);
+  const m = await explain(three, X, { sampler: 'exhaustive', labelIndex: 1 });
+  assert.is(m.label, 'music');
+  assert.ok(Math.abs(m.prediction - 0.2) < 1e-6);
+  for (let j = 0; j < 10; j++) assert.ok(Math.abs(m.weights[j]! + e.weights[j]!) < 1e-6, 'music = 0.8 − voice');
+  await explain(three, X, { complement: true }).then(
+    () => assert.unreachable('complement accepted for 3 classes'),
+    (err) => assert.match(err.message, /complement/),
+  );
+});
+
 test('the real CNN on wasm: tf.memory().numTensors and the earshot arena are flat over 20 explanations', async () => {
   await initBackend('wasm');
   const model = new SvdCnn(initWeights(4));
