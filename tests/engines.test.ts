@@ -120,11 +120,35 @@ test('a forced engine that cannot load is an ENGINE_UNAVAILABLE naming the packa
   await rejectsCode(createClassifier(w, { engine: 'ort', importer: async () => ({ hello: 1 }) }), 'ENGINE_UNAVAILABLE', /does not look like ONNX Runtime/);
 });
 
+test('tfjs worker pool (2 worker_threads, one backend each) = one backend; workers refused with forced ORT engines', async () => {
+  const w = initWeights(6);
+  const msgs: string[] = [];
+  const pool = await createClassifier(w, { engine: 'tfjs', workers: 2, onInfo: (m) => msgs.push(m) });
+  const one = await createClassifier(w, { engine: 'tfjs' });
+  assert.is(pool.threads, 2);
+  assert.match(msgs.join(), /2 worker threads/);
+  const n = 5; // uneven split: 3 + 2
+  const x = input(n, 12);
+  assert.ok(maxAbsErr(await pool.predict(x, n), await one.predict(x, n)) < 1e-6);
+  const spec = input(1, 13).subarray(0, 4 * F);
+  assert.ok(maxAbsErr(await pool.predictFrames(spec, 4), await one.predictFrames(spec, 4)) < 1e-6);
+  await rejectsCode(pool.predict(x, n + 1), 'BAD_SHAPE');
+  pool.dispose();
+  one.dispose();
+  await rejectsCode(pool.predict(x, n), 'DISPOSED');
+  await rejectsCode(createClassifier(w, { engine: 'ort', workers: 2 }), 'BAD_ARGUMENT', /oversubscribe/);
+  // auto ignores workers when it lands on ORT (threads parallelise there)
+  const a = await createClassifier(w, { workers: 2, threads: 1 });
+  assert.is(a.engine, 'ort');
+  a.dispose();
+});
+
 test('bad options are named; the ONNX export is cached per weight set', async () => {
   const w = initWeights(4);
   await rejectsCode(createClassifier(w, { engine: 'gpu' as never }), 'BAD_ARGUMENT', /engine must be one of 'auto', 'tfjs', 'ort', 'ort-web'/);
   await rejectsCode(createClassifier(w, { threads: 0 }), 'BAD_ARGUMENT', /threads/);
   await rejectsCode(createClassifier(w, { batchSize: -1 }), 'BAD_ARGUMENT', /batchSize/);
+  await rejectsCode(createClassifier(w, { workers: 0 }), 'BAD_ARGUMENT', /workers/);
   await rejectsCode(createClassifier('/nonexistent/model-dir', { engine: 'tfjs' }), 'WEIGHTS_MISSING');
   assert.ok(onnxBytesFor(w) === onnxBytesFor(w));
   assert.ok(onnxBytesFor(w, 'file') !== onnxBytesFor(w));

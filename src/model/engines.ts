@@ -11,7 +11,7 @@
  * by default) inside one run at a time; the TF.js engine is single-threaded in Node.
  */
 import { EarshotError, checkEnum, checkInt } from '../../bindings/errors.ts';
-import type { Classifier } from './classifier.ts';
+import { checkPredictInput, type Classifier } from './classifier.ts';
 import { initBackend } from './backend.ts';
 import { SvdCnn, checkArchitecture, svdGeometry } from './svdcnn.ts';
 import { loadWeights, type WeightSet, type WeightSource } from './weights.ts';
@@ -30,6 +30,13 @@ export interface EngineOptions {
   threads?: number;
   /** Examples per forward pass (default 32 for tfjs, 64 for ORT). */
   batchSize?: number;
+  /**
+   * tfjs only (Node): a pool of worker_threads, one TF.js wasm backend each, splitting every
+   * predict batch between them (default 1 = no pool). ORT engines parallelise inside a run with
+   * `threads` instead; combining both would oversubscribe the cores, so `workers` > 1 with a
+   * forced ORT engine is an error and `auto` applies it only when it lands on tfjs.
+   */
+  workers?: number;
   /** Progress / decision messages ("engine: ort (…)", fallbacks with their reason). */
   onInfo?: (message: string) => void;
   /** How optional packages are imported (tests inject a failing one). */
@@ -71,6 +78,10 @@ export async function createClassifier(weights: WeightSet | WeightSource, opts: 
   const choice = checkEnum(opts.engine ?? 'auto', 'engine', ENGINES);
   if (opts.threads !== undefined) checkInt(opts.threads, 'threads', 1, 256);
   if (opts.batchSize !== undefined) checkInt(opts.batchSize, 'batchSize', 1);
+  if (opts.workers !== undefined) checkInt(opts.workers, 'workers', 1, 64);
+  if ((opts.workers ?? 1) > 1 && (choice === 'ort' || choice === 'ort-web')) {
+    throw new EarshotError('BAD_ARGUMENT', `workers = ${opts.workers} applies to the tfjs engine only; engine '${choice}' parallelises with threads (intra-op), and both together would oversubscribe the cores`);
+  }
   const w = isWeightSet(weights) ? weights : await loadWeights(weights);
   checkArchitecture(w.info.architecture);
   const info = opts.onInfo ?? (() => undefined);
@@ -92,12 +103,13 @@ export async function createClassifier(weights: WeightSet | WeightSource, opts: 
 }
 
 function describe(c: EngineClassifier): string {
-  if (c.engine === 'tfjs') return 'tfjs (TF.js wasm, 1 thread)';
+  if (c.engine === 'tfjs') return c.threads > 1 ? `tfjs (TF.js wasm, ${c.threads} worker threads)` : 'tfjs (TF.js wasm, 1 thread)';
   const v = (c as unknown as { version?: string }).version;
   return `${c.engine} (${c.engine === 'ort' ? 'onnxruntime-node' : 'onnxruntime-web wasm'} ${v ?? ''}, ${c.threads} thread${c.threads === 1 ? '' : 's'})`;
 }
 
 async function tfjsEngine(w: WeightSet, opts: EngineOptions, fallbacks: string[]): Promise<EngineClassifier> {
+  if ((opts.workers ?? 1) > 1) return TfjsPool.create(w, opts.workers!, opts.batchSize ?? 32, fallbacks);
   await initBackend('wasm');
   const m = new SvdCnn(w);
   const bs = opts.batchSize;
@@ -207,3 +219,183 @@ async function ortEngine(engine: OrtEngine, w: WeightSet, opts: EngineOptions, f
   });
   return new OrtSvdClassifier(engine, w, excerpt, opts, fallbacks);
 }
+
+// ------------------------------------------------------------------ TF.js worker pool (Node)
+
+type PoolJob = { op: 'predict'; data: Float32Array; n: number } | { op: 'frames'; data: Float32Array; frames: number; padded: boolean; chunkFrames: number };
+type PoolRequest = PoolJob & { id: number };
+type PoolReply = { id: number; out?: Float32Array; error?: { code?: string; message: string }; ready?: boolean };
+
+interface NodeWorker {
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  on(ev: 'message', f: (m: PoolReply) => void): void;
+  on(ev: 'error', f: (e: Error) => void): void;
+  on(ev: 'exit', f: (code: number) => void): void;
+  terminate(): Promise<number>;
+  ref(): void;
+  unref(): void;
+}
+
+/**
+ * `workers` TF.js wasm backends in worker_threads (tfjs-backend-wasm has no threads in Node).
+ * predict splits the batch into one contiguous part per worker and concatenates the answers;
+ * the worker script is this module itself (started with the parent's execArgv, e.g. tsx).
+ */
+class TfjsPool implements EngineClassifier {
+  readonly engine = 'tfjs' as const;
+  readonly id: string;
+  readonly inputShape: number[];
+  readonly labels: string[];
+  readonly threshold: number;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
+  private disposed = false;
+
+  private constructor(
+    private readonly workers: NodeWorker[],
+    w: WeightSet,
+    readonly fallbacks: string[],
+  ) {
+    this.id = w.info.id ?? 'svd-cnn-ismir2015';
+    this.inputShape = [w.info.architecture.frames, w.info.architecture.bands];
+    this.labels = w.info.labels.slice();
+    this.threshold = w.info.threshold;
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  static async create(w: WeightSet, count: number, batchSize: number, fallbacks: string[]): Promise<TfjsPool> {
+    const here = new URL(import.meta.url);
+    if (here.protocol !== 'file:' || !/engines\.(ts|js|mjs)$/.test(here.pathname)) {
+      throw new EarshotError('ENGINE_UNAVAILABLE', `the TF.js worker pool starts src/model/engines.ts as its worker script, which is not a file of its own here (${here.href.slice(0, 80)}, e.g. inside a bundle); use workers: 1 or an ORT engine`);
+    }
+    const { Worker } = await import('node:worker_threads');
+    const started: NodeWorker[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        // A tiny eval'd bootstrap that imports this module. Workers do not inherit the parent's
+        // module hooks, so running from TypeScript sources registers tsx in the worker first.
+        const load = `import(${JSON.stringify(here.href)})`;
+        const boot = here.pathname.endsWith('.ts') ? `import('tsx/esm/api').then((t) => { t.register(); return ${load}; })` : load;
+        const wk = new Worker(boot, { eval: true, workerData: { earshotTfjsWorker: true, weights: w, batchSize } }) as unknown as NodeWorker;
+        started.push(wk);
+      }
+      await Promise.all(
+        started.map(
+          (wk, i) =>
+            new Promise<void>((resolve, reject) => {
+              wk.on('message', (m) => (m.ready ? resolve() : m.error && m.id === 0 ? reject(new EarshotError(m.error.code ?? 'ENGINE_UNAVAILABLE', `TF.js worker ${i}: ${m.error.message}`)) : undefined));
+              wk.on('error', (e) => reject(new EarshotError('ENGINE_UNAVAILABLE', `TF.js worker ${i} failed to start: ${e.message}`)));
+            }),
+        ),
+      );
+    } catch (e) {
+      await Promise.all(started.map((wk) => wk.terminate()));
+      throw e;
+    }
+    const pool = new TfjsPool(started, w, fallbacks);
+    for (const wk of started) {
+      wk.on('message', (m) => pool.settle(m));
+      wk.on('error', (e) => pool.failAll(e));
+      wk.on('exit', (code) => {
+        if (!pool.disposed) pool.failAll(new Error(`a TF.js worker exited (code ${code})`));
+      });
+      wk.unref();
+    }
+    return pool;
+  }
+
+  private settle(m: PoolReply): void {
+    if (m.ready || !m.id) return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) for (const wk of this.workers) wk.unref();
+    if (m.error) p.reject(new EarshotError(m.error.code ?? 'ENGINE_ERROR', m.error.message));
+    else p.resolve(m.out!);
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(new EarshotError('ENGINE_ERROR', `TF.js worker pool: ${e.message}`));
+    this.pending.clear();
+    for (const wk of this.workers) wk.unref();
+  }
+
+  private call(wk: NodeWorker, req: PoolJob): Promise<Float32Array> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // Idle workers are unref'd (they must not keep the process alive); busy ones are ref'd
+      // so the process waits for the answer.
+      if (this.pending.size === 0) for (const w of this.workers) w.ref();
+      this.pending.set(id, { resolve, reject });
+      wk.postMessage({ ...req, id }, [req.data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async predict(batch: Float32Array, n: number): Promise<Float32Array> {
+    if (this.disposed) throw new EarshotError('DISPOSED', `classifier '${this.id}' was disposed`);
+    checkPredictInput(this, batch, n);
+    const size = this.inputShape[0]! * this.inputShape[1]!;
+    const parts = Math.min(this.workers.length, n);
+    const per = Math.ceil(n / parts);
+    const jobs: Promise<Float32Array>[] = [];
+    // Copies are made before the first await (the batch may be a view into a wasm arena).
+    for (let p = 0; p < parts; p++) {
+      const s = p * per;
+      const m = Math.min(per, n - s);
+      if (m <= 0) break;
+      jobs.push(this.call(this.workers[p]!, { op: 'predict', data: batch.slice(s * size, (s + m) * size), n: m }));
+    }
+    const outs = await Promise.all(jobs);
+    const out = new Float32Array(n);
+    let at = 0;
+    for (const o of outs) {
+      out.set(o, at);
+      at += o.length;
+    }
+    return out;
+  }
+
+  predictFrames(spec: Float32Array, frames: number, opts: { padded?: boolean; chunkFrames?: number } = {}): Promise<Float32Array> {
+    if (this.disposed) return Promise.reject(new EarshotError('DISPOSED', `classifier '${this.id}' was disposed`));
+    if (!(spec instanceof Float32Array)) return Promise.reject(new EarshotError('BAD_ARGUMENT', 'predictFrames: spec must be a Float32Array'));
+    return this.call(this.workers[0]!, { op: 'frames', data: spec.slice(), frames, padded: opts.padded ?? false, chunkFrames: opts.chunkFrames ?? 1024 });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.failAll(new Error('disposed'));
+    for (const wk of this.workers) void wk.terminate();
+  }
+}
+
+/** Worker side of the pool: this module started with workerData.earshotTfjsWorker. */
+async function tfjsWorkerMain(): Promise<void> {
+  const g = globalThis as { process?: { versions?: { node?: string } } };
+  if (!g.process?.versions?.node) return;
+  const wt = await import('node:worker_threads');
+  if (wt.isMainThread || !(wt.workerData as { earshotTfjsWorker?: boolean } | null)?.earshotTfjsWorker) return;
+  const port = wt.parentPort!;
+  const { weights, batchSize } = wt.workerData as { weights: WeightSet; batchSize: number };
+  let model: SvdCnn;
+  try {
+    await initBackend('wasm');
+    model = new SvdCnn(weights);
+  } catch (e) {
+    port.postMessage({ id: 0, error: { code: (e as EarshotError).code, message: (e as Error).message } });
+    return;
+  }
+  port.on('message', async (req: PoolRequest) => {
+    try {
+      const out = req.op === 'predict' ? await model.predict(req.data, req.n, { batchSize }) : await model.predictFrames(req.data, req.frames, { padded: req.padded, chunkFrames: req.chunkFrames });
+      port.postMessage({ id: req.id, out }, [out.buffer as ArrayBuffer]);
+    } catch (e) {
+      port.postMessage({ id: req.id, error: { code: (e as EarshotError).code, message: (e as Error).message } });
+    }
+  });
+  port.postMessage({ id: 0, ready: true });
+}
+void tfjsWorkerMain();
