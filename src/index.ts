@@ -10,6 +10,12 @@ export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';
 export * from './frontend/index.ts';
 export * from './model/index.ts';
+export { createClassifier, onnxBytesFor, ENGINES, AUTO_ORDER } from './model/engines.ts';
+export type { EngineName, EngineChoice, EngineOptions, EngineClassifier } from './model/engines.ts';
+export { exportSvdOnnx, foldSvdWeights } from './model/onnx/export.ts';
+export type { OnnxForm, ExportOptions } from './model/onnx/export.ts';
+export { loadOnnxClassifier, OnnxClassifier, loadOrt, ORT_PACKAGES } from './model/onnx/runtime.ts';
+export type { OnnxClassifierOptions, OrtEngine, ModuleImporter, OutputKind } from './model/onnx/runtime.ts';
 export { tfjsModelFromArtifacts, detectTfjsFormat, isDifferentiable, weightSpecBytes } from './model/tfjs-adapters.ts';
 export type { TfjsClassifier, TfjsModelOptions, TfjsModelFormat } from './model/tfjs-adapters.ts';
 export { probabilityPixels, renderProbability, PROBABILITY_COLOURS } from './render/probability.ts';
