@@ -7,9 +7,8 @@
  * - `fromTensorFunction`: a tfjs-core function x → probabilities (differentiable), optionally
  *   with named hidden activations: a `DifferentiableClassifier` for gradients, attacks, L-MAC.
  *
- * TF.js layers / graph models loaded from local files or memory need @tensorflow/tfjs-layers /
- * @tensorflow/tfjs-converter (not installed); once present, `model.predict` / `model.execute`
- * wrapped as `x => model.predict(x)` plugs into `fromTensorFunction` unchanged.
+ * TF.js layers / graph models loaded from local files or memory: tfjs-adapters.ts (+ the
+ * Node file reader tfjs-adapters-node.ts), built on `fromTensorFunction` / `fromFunction`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError, checkInt } from '../../bindings/errors.ts';
