@@ -28,6 +28,8 @@ export interface EngineOptions {
   engine?: EngineChoice;
   /** ORT intra-op threads / onnxruntime-web wasm threads (default: number of cores). */
   threads?: number;
+  /** onnxruntime-node: idle intra-op threads busy-wait (default false; see SessionOptions.spinning). */
+  spinning?: boolean;
   /** Examples per forward pass (default 32 for tfjs, 64 for ORT). */
   batchSize?: number;
   /**
@@ -184,6 +186,7 @@ class OrtSvdClassifier implements EngineClassifier {
     this.fileForm ??= OnnxClassifier.create(onnxBytesFor(this.w, 'file'), {
       engine: this.engine,
       threads: this.opts.threads,
+      spinning: this.opts.spinning,
       importer: this.opts.importer,
       inputShape: [1, T, F],
       labels: ['voice'],
@@ -211,6 +214,7 @@ async function ortEngine(engine: OrtEngine, w: WeightSet, opts: EngineOptions, f
   const excerpt = await OnnxClassifier.create(onnxBytesFor(w, 'excerpt'), {
     engine,
     threads: opts.threads ?? (await cpuCount()),
+    spinning: opts.spinning,
     importer: opts.importer ?? defaultImporter,
     batchSize: opts.batchSize ?? 64,
     inputShape: [a.frames, a.bands],

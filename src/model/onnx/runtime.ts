@@ -92,6 +92,13 @@ export async function cpuCount(): Promise<number> {
 export interface SessionOptions {
   /** Intra-op threads (ort) / wasm threads (ort-web). Default: the number of cores. */
   threads?: number;
+  /**
+   * onnxruntime-node: let idle intra-op threads busy-wait for work (default false). Spinning
+   * shaves microseconds on idle cores but, on a machine shared with other jobs, burns the time
+   * slices the other thread needs: measured here (load ≈ 5 on 2 cores), batch 1 on 2 threads took
+   * 20–23 ms per excerpt spinning and 7–11 ms not spinning.
+   */
+  spinning?: boolean;
   importer?: ModuleImporter;
 }
 
@@ -107,7 +114,13 @@ export async function createSession(engine: OrtEngine, model: Uint8Array, opts: 
   let used = threads;
   if (engine === 'ort') {
     // One run at a time with all cores inside it: inter-op parallelism would oversubscribe.
-    options = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+    options = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
+    };
   } else {
     if (ort.env.wasm) {
       if (webThreads === null) {
