@@ -84,7 +84,12 @@ async function reference(m: tfl.LayersModel, x: Float32Array, n: number): Promis
 // A hand-written graph model (TF GraphDef JSON, as tfjs-converter writes it): y = sigmoid(reshape(x) · w + b)
 const gw = Float32Array.from({ length: D }, (_, i) => 0.01 * Math.sin(i));
 const gb = 0.1;
-function graphArtifacts(): tf.io.ModelArtifacts {
+/**
+ * With `dynamic`, the probability goes through Where + GatherNd (keep p ≥ 0, i.e. all of them)
+ * and a Reshape back to [n, 1]: the same function, but Where is a dynamic op that tfjs-converter
+ * only runs with executeAsync.
+ */
+function graphArtifacts(dynamic = false): tf.io.ModelArtifacts {
   const constF = (name: string) => ({ name, op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT' } }, dtype: { type: 'DT_FLOAT' } } });
   const modelTopology = {
     node: [
@@ -95,7 +100,17 @@ function graphArtifacts(): tf.io.ModelArtifacts {
       { name: 'flat', op: 'Reshape', input: ['x', 'shape'], attr: { T: { type: 'DT_FLOAT' } } },
       { name: 'mm', op: 'MatMul', input: ['flat', 'w'], attr: { transpose_a: { b: false }, transpose_b: { b: false }, T: { type: 'DT_FLOAT' } } },
       { name: 'add', op: 'AddV2', input: ['mm', 'b'], attr: { T: { type: 'DT_FLOAT' } } },
-      { name: 'prob', op: 'Sigmoid', input: ['add'], attr: { T: { type: 'DT_FLOAT' } } },
+      { name: dynamic ? 'p' : 'prob', op: 'Sigmoid', input: ['add'], attr: { T: { type: 'DT_FLOAT' } } },
+      ...(dynamic
+        ? [
+            constF('zero'),
+            { name: 'outshape', op: 'Const', attr: { value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } }, dtype: { type: 'DT_INT32' } } },
+            { name: 'keep', op: 'GreaterEqual', input: ['p', 'zero'], attr: { T: { type: 'DT_FLOAT' } } },
+            { name: 'idx', op: 'Where', input: ['keep'], attr: { T: { type: 'DT_BOOL' } } },
+            { name: 'picked', op: 'GatherNd', input: ['p', 'idx'], attr: { Tparams: { type: 'DT_FLOAT' }, Tindices: { type: 'DT_INT64' } } },
+            { name: 'prob', op: 'Reshape', input: ['picked', 'outshape'], attr: { T: { type: 'DT_FLOAT' } } },
+          ]
+        : []),
     ],
     versions: { producer: 1 },
   };
@@ -104,10 +119,12 @@ function graphArtifacts(): tf.io.ModelArtifacts {
     { name: 'w', shape: [D, 1], dtype: 'float32' },
     { name: 'b', shape: [1], dtype: 'float32' },
   ];
-  const data = new Uint8Array(8 + 4 * D + 4);
+  if (dynamic) weightSpecs.push({ name: 'zero', shape: [], dtype: 'float32' }, { name: 'outshape', shape: [2], dtype: 'int32' });
+  const data = new Uint8Array(8 + 4 * D + 4 + (dynamic ? 12 : 0));
   data.set(new Uint8Array(new Int32Array([-1, D]).buffer), 0);
   data.set(new Uint8Array(gw.buffer), 8);
   data.set(new Uint8Array(new Float32Array([gb]).buffer), 8 + 4 * D);
+  if (dynamic) data.set(new Uint8Array(new Int32Array([0, -1, 1]).buffer), 12 + 4 * D); // 0.0f is all-zero bytes
   return { format: 'graph-model', generatedBy: 'hand-written', modelTopology, weightSpecs, weightData: data.buffer };
 }
 
@@ -221,6 +238,25 @@ test('hand-written graph model (Reshape/MatMul/AddV2/Sigmoid): predictions, inpu
   assert.ok(maxAbsErr(await c2.predict(x, n), want) <= 1e-6);
   c.dispose();
   c2.dispose();
+});
+
+test('a graph with a dynamic op (Where) runs through executeAsync: a predict-only Classifier with the same outputs', async () => {
+  const n0 = tf.memory().numTensors;
+  const c = await loadTfjsModel(graphArtifacts(true));
+  assert.is(c.format, 'graph-model');
+  assert.is(c.differentiable, false);
+  assert.not.ok(isDifferentiable(c));
+  assert.is(c.apply, undefined);
+  const n = 3;
+  const x = input(n, 6);
+  const want = Array.from({ length: n }, (_, e) => {
+    let z = gb;
+    for (let i = 0; i < D; i++) z += x[e * D + i]! * gw[i]!;
+    return 1 / (1 + Math.exp(-z));
+  });
+  for (let r = 0; r < 2; r++) assert.ok(maxAbsErr(await c.predict(x, n), want) <= 1e-6);
+  c.dispose();
+  assert.is(tf.memory().numTensors, n0);
 });
 
 test('tf.memory().numTensors flat over repeated predictions, apply and activations', async () => {

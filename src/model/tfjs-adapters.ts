@@ -268,9 +268,14 @@ async function graphClassifier(handler: tf.io.IOHandler, options: TfjsModelOptio
     } catch (e) {
       if (!needsAsync(e)) throw new EarshotError('BAD_SHAPE', `${id}: the graph does not run on input [1, ${shapes.model.join(', ')}]: ${(e as Error).message}`);
       sync = false;
-      const y = (await model.executeAsync({ [inName]: toModel(probe) }, outName)) as tf.Tensor;
-      k = y.size;
-      y.dispose();
+      const xm = toModel(probe);
+      try {
+        const y = (await model.executeAsync({ [inName]: xm }, outName)) as tf.Tensor;
+        k = y.size;
+        y.dispose();
+      } finally {
+        xm.dispose();
+      }
     } finally {
       probe.dispose();
     }
