@@ -140,7 +140,7 @@ function resolveInputShape(modelShape: ReadonlyArray<number | null> | undefined,
     opt.forEach((d, i) => checkInt(d, `${id}: inputShape[${i}]`, 1));
     if (!inner || inner.some((d) => d === null || d < 0)) {
       // unknown model dimensions: feed the example shape as is (a graph placeholder of unknown rank or size)
-      return { example: opt.slice(), model: inner && inner.length === opt.length ? opt.slice() : opt.slice() };
+      return { example: opt.slice(), model: opt.slice() };
     }
     const want = exampleSize(inner as number[]);
     if (exampleSize(opt) !== want) {
