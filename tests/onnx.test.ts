@@ -16,6 +16,7 @@ import { SvdCnn } from '../src/model/svdcnn.ts';
 import { exportSvdOnnx, foldSvdWeights } from '../src/model/onnx/export.ts';
 import { encodeModel, readMetadata } from '../src/model/onnx/proto.ts';
 import { loadOnnxClassifier, OnnxClassifier } from '../src/model/onnx/runtime.ts';
+import { exportOnnxCommand } from '../src/model/onnx/cli.ts';
 
 const T = 115;
 const F = 80;
@@ -208,6 +209,24 @@ test('corrupt, truncated, missing and empty ONNX files get clear errors', async 
     const c = await loadOnnxClassifier(sym, { inputShape: [3], labels: ['a', 'b', 'c'] });
     assert.ok(maxAbsErr(await c.predict(new Float32Array([0, 0, 0]), 1), [0.5, 0.5, 0.5]) < 1e-7);
     c.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('earshot export-onnx writes a model that loads with its labels; usage errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-onnx-cli-'));
+  try {
+    const out = join(dir, 'm.onnx');
+    assert.is(await exportOnnxCommand.run(['--model', fixturePath('cnn', 'model'), '--out', out, '--form', 'file']), 0);
+    const c = await loadOnnxClassifier(out, { inputShape: [1, T, F] });
+    assert.equal(c.labels, ref.info.labels);
+    assert.is(c.metadata['earshot.form'], 'file');
+    c.dispose();
+    await rejectsCode(exportOnnxCommand.run(['--model', 'random:1']), 'BAD_USAGE', /--out/);
+    await rejectsCode(exportOnnxCommand.run(['--model', 'random:1', '--out', out, '--form', 'frames']), 'BAD_USAGE', /--form/);
+    await rejectsCode(exportOnnxCommand.run(['--model', 'random:x', '--out', out]), 'BAD_USAGE', /random:SEED/);
+    await rejectsCode(exportOnnxCommand.run(['--model', join(dir, 'nope'), '--out', out]), 'WEIGHTS_MISSING');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
