@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { EarshotError } from '../bindings/errors.ts';
 import { loadMono, writeWavFile } from '../src/audio/node.ts';
 import { FrontEnd } from '../src/frontend/index.ts';
@@ -21,6 +20,7 @@ import { clipStats } from '../src/cli/commands/explain.ts';
 import { SvdCnn } from '../src/model/svdcnn.ts';
 import { initWeights } from '../src/model/weights.ts';
 import { initBackend } from '../src/model/backend.ts';
+import { loadTfjsLayers } from '../src/model/tfjs-adapters.ts';
 import { probabilityPixels, renderProbability, PROBABILITY_COLOURS } from '../src/render/probability.ts';
 import { maxAbsErr, ROOT } from './helpers.ts';
 
@@ -155,6 +155,7 @@ test('stdout gets JSON when there is no --out', async () => {
 });
 
 test('a TF.js layers model directory works as --model; P equals its own predict on the same excerpts', async () => {
+  const tfl = await loadTfjsLayers();
   const m = tfl.sequential({
     layers: [
       tfl.layers.reshape({ inputShape: [115, 80], targetShape: [115, 80, 1] }),

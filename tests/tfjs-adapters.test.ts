@@ -8,17 +8,22 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tflTypes from '@tensorflow/tfjs-layers';
 import { maxAbsErr } from './helpers.ts';
 import { initBackend } from '../src/model/backend.ts';
 import { registerGradients } from '../src/model/gradients.ts';
 import { loadTfjsModel, readTfjsArtifacts } from '../src/model/tfjs-adapters-node.ts';
-import { isDifferentiable, detectTfjsFormat } from '../src/model/tfjs-adapters.ts';
+import { isDifferentiable, detectTfjsFormat, loadTfjsLayers } from '../src/model/tfjs-adapters.ts';
 
 const T = 115;
 const F = 80;
 const D = T * F;
 let tmp: string;
+// tfjs-layers through earshot's loader: a plain import would replace the registered gradient
+// rules of the whole (shared) test process with tfjs-core's.
+let tfl: typeof tflTypes;
+const RULES = ['MaxPool', 'Conv2D', 'Sigmoid', 'BatchMatMul', 'GatherV2'];
+let rulesBefore: Array<tf.GradConfig | undefined>;
 
 async function rejects(fn: () => unknown, code: string, re?: RegExp): Promise<void> {
   try {
@@ -33,7 +38,7 @@ async function rejects(fn: () => unknown, code: string, re?: RegExp): Promise<vo
 }
 
 /** A small CNN on a 115×80 excerpt (conv + pool + dense), seeded initialisers. */
-function makeLayersModel(units: number, activation: 'sigmoid' | 'softmax' | 'linear'): tfl.LayersModel {
+function makeLayersModel(units: number, activation: 'sigmoid' | 'softmax' | 'linear'): tflTypes.LayersModel {
   return tfl.sequential({
     name: `small_cnn_${units}_${activation}`,
     layers: [
@@ -46,7 +51,7 @@ function makeLayersModel(units: number, activation: 'sigmoid' | 'softmax' | 'lin
   });
 }
 
-async function toMemory(m: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
+async function toMemory(m: tflTypes.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
   await m.save(
     tf.io.withSaveHandler(async (a) => {
@@ -74,7 +79,7 @@ function writeModelDir(dir: string, a: tf.io.ModelArtifacts, shards = 2): void {
 
 const input = (n: number, seed: number) => Float32Array.from({ length: n * D }, (_, i) => Math.sin(0.013 * i * seed + seed) + 0.3 * Math.cos(0.0007 * i));
 
-async function reference(m: tfl.LayersModel, x: Float32Array, n: number): Promise<Float32Array> {
+async function reference(m: tflTypes.LayersModel, x: Float32Array, n: number): Promise<Float32Array> {
   const y = tf.tidy(() => m.predict(tf.tensor(x, [n, T, F])) as tf.Tensor);
   const d = (await y.data()) as Float32Array;
   y.dispose();
@@ -131,6 +136,8 @@ function graphArtifacts(dynamic = false): tf.io.ModelArtifacts {
 test.before(async () => {
   await initBackend('wasm');
   registerGradients();
+  rulesBefore = RULES.map((k) => tf.getGradient(k));
+  tfl = await loadTfjsLayers();
   tmp = mkdtempSync(join(tmpdir(), 'earshot-tfjs-'));
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -257,6 +264,17 @@ test('a graph with a dynamic op (Where) runs through executeAsync: a predict-onl
   for (let r = 0; r < 2; r++) assert.ok(maxAbsErr(await c.predict(x, n), want) <= 1e-6);
   c.dispose();
   assert.is(tf.memory().numTensors, n0);
+});
+
+test("loading tfjs-layers / -converter models leaves the registered gradient rules as they were (earshot's, not tfjs-core's)", async () => {
+  const m = makeLayersModel(1, 'sigmoid');
+  const c = await loadTfjsModel(await toMemory(m));
+  const g = await loadTfjsModel(graphArtifacts());
+  RULES.forEach((k, i) => assert.ok(tf.getGradient(k) === rulesBefore[i], `gradient rule of ${k} changed`));
+  assert.is(tf.getGradient('GatherV2'), undefined); // earshot registers none; tfjs-layers' bundle would
+  c.dispose();
+  g.dispose();
+  m.dispose();
 });
 
 test('tf.memory().numTensors flat over repeated predictions, apply and activations', async () => {

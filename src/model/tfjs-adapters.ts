@@ -15,7 +15,8 @@
  *   every op node is a named activation. Graphs with control flow / dynamic ops need
  *   `executeAsync`: those become a plain `Classifier` (predict only, no `apply`).
  *
- * The two TF.js packages are imported on first use, so importing earshot does not load them.
+ * The two TF.js packages are imported on first use, so importing earshot does not load them,
+ * and without side effects on the registered gradients (see importKeepingGradients).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tflTypes from '@tensorflow/tfjs-layers';
@@ -121,10 +122,62 @@ function checkArtifacts(a: tf.io.ModelArtifacts, where: string): TfjsModelFormat
   return format;
 }
 
+/**
+ * The gradient registry is global and shared by every copy of tfjs-core's code, and the Node
+ * bundle of @tensorflow/tfjs-layers 4.22 registers ALL of tfjs-core's gradient rules when it is
+ * loaded, replacing any registered before — earshot's included (gradients.ts: e.g. its MaxPool
+ * rule, needed because tfjs-backend-wasm's MaxPoolGrad is wrong; measured in docs/model.md). So
+ * the TF.js packages are imported with the registry saved before and restored after: loading a
+ * model has no effect on gradients. (Import @tensorflow/tfjs-layers yourself if you want its
+ * rules.)
+ */
+async function importKeepingGradients<T>(load: () => Promise<T>): Promise<T> {
+  const registry = gradientRegistry();
+  const snapshot = registry ? new Map(registry) : null;
+  const names = registry ? [] : kernelNameCandidates();
+  const before = new Map(names.map((n) => [n, tf.getGradient(n)]));
+  try {
+    return await load();
+  } finally {
+    if (registry && snapshot) {
+      registry.clear();
+      for (const [k, v] of snapshot) registry.set(k, v);
+    } else {
+      for (const n of names) {
+        const was = before.get(n);
+        const now = tf.getGradient(n);
+        if (now === was) continue;
+        if (was) tf.registerGradient(was);
+        else tf.unregisterGradient(n);
+      }
+    }
+  }
+}
+
+/** tfjs-core's global gradient Map (`getGlobal('gradRegistry')`), when its internals are as in 4.x. */
+function gradientRegistry(): Map<string, tf.GradConfig> | null {
+  const g = globalThis as unknown as { _tfGlobals?: Map<string, unknown> };
+  const p = (typeof process !== 'undefined' ? process : undefined) as unknown as { _tfGlobals?: Map<string, unknown> } | undefined;
+  for (const ns of [g, p]) {
+    const reg = ns?._tfGlobals instanceof Map ? ns._tfGlobals.get('gradRegistry') : undefined;
+    if (reg instanceof Map) return reg as Map<string, tf.GradConfig>;
+  }
+  return null;
+}
+
+/** Every kernel name tfjs-core exports (its kernel-name constants are string exports). */
+function kernelNameCandidates(): string[] {
+  return [...new Set(Object.values(tf as unknown as Record<string, unknown>).filter((v): v is string => typeof v === 'string' && /^[A-Z_][A-Za-z0-9_]*$/.test(v)))];
+}
+
 let layersModule: Promise<typeof tflTypes> | null = null;
 let converterModule: Promise<typeof tfcTypes> | null = null;
-const loadLayersPkg = () => (layersModule ??= import('@tensorflow/tfjs-layers'));
-const loadConverterPkg = () => (converterModule ??= import('@tensorflow/tfjs-converter'));
+/** @tensorflow/tfjs-layers, imported once, without touching the registered gradients. */
+export const loadTfjsLayers = (): Promise<typeof tflTypes> => (layersModule ??= importKeepingGradients(() => import('@tensorflow/tfjs-layers')));
+/** @tensorflow/tfjs-converter, imported once, without touching the registered gradients. */
+export const loadTfjsConverter = (): Promise<typeof tfcTypes> => (converterModule ??= importKeepingGradients(() => import('@tensorflow/tfjs-converter')));
+const loadLayersPkg = loadTfjsLayers;
+const loadConverterPkg = loadTfjsConverter;
 
 const isIOHandler = (s: unknown): s is tf.io.IOHandler => !!s && typeof (s as tf.io.IOHandler).load === 'function';
 
