@@ -16,7 +16,7 @@ export { exportSvdOnnx, foldSvdWeights } from './model/onnx/export.ts';
 export type { OnnxForm, ExportOptions } from './model/onnx/export.ts';
 export { loadOnnxClassifier, OnnxClassifier, loadOrt, ORT_PACKAGES } from './model/onnx/runtime.ts';
 export type { OnnxClassifierOptions, OrtEngine, ModuleImporter, OutputKind } from './model/onnx/runtime.ts';
-export { tfjsModelFromArtifacts, detectTfjsFormat, isDifferentiable, weightSpecBytes } from './model/tfjs-adapters.ts';
+export { tfjsModelFromArtifacts, detectTfjsFormat, isDifferentiable, weightSpecBytes, loadTfjsLayers, loadTfjsConverter } from './model/tfjs-adapters.ts';
 export type { TfjsClassifier, TfjsModelOptions, TfjsModelFormat } from './model/tfjs-adapters.ts';
 export { probabilityPixels, renderProbability, PROBABILITY_COLOURS } from './render/probability.ts';
 export type { ProbabilityImage, ProbabilityImageOptions } from './render/probability.ts';
