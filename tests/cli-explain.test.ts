@@ -157,9 +157,22 @@ test('explain --all-frames: one directory per excerpt and an index', async () =>
   assert.is(printed.length, 4);
 });
 
+test('explain --engine: TF.js wasm and onnxruntime-node give the same explanation; the engine is recorded', async () => {
+  const args = [clip, ...base, '--at', '1.5'];
+  assert.is((await run(explainCommand, [...args, '--engine', 'tfjs', '--out', join(dir, 'eng-tfjs')])).code, 0);
+  assert.is((await run(explainCommand, [...args, '--engine', 'ort', '--out', join(dir, 'eng-ort')])).code, 0);
+  const a = loadExplanationJSON(readFileSync(join(dir, 'eng-tfjs', 'explanation.json'), 'utf8'));
+  const b = loadExplanationJSON(readFileSync(join(dir, 'eng-ort', 'explanation.json'), 'utf8'));
+  assert.is(a.params.engine, 'tfjs');
+  assert.is(b.params.engine, 'ort');
+  assert.ok(Math.abs(a.prediction - b.prediction) < 1e-4, `${a.prediction} vs ${b.prediction}`);
+  for (let j = 0; j < a.weights.length; j++) assert.ok(Math.abs(a.weights[j]! - b.weights[j]!) < 1e-4, `weight ${j}: ${a.weights[j]} vs ${b.weights[j]}`);
+});
+
 test('explain: every bad option is rejected with a message naming it', async () => {
   const out = join(dir, 'bad');
   const bad = (extra: string[], re: RegExp, code = 'BAD_USAGE', args = [clip, '--model', 'random:1', '--out', out]) => rejects(explainCommand([...args, ...extra]), code, re);
+  await bad(['--engine', 'gpu'], /--engine must be one of auto, tfjs, ort, ort-web/);
   await bad(['--samples', 'abc'], /--samples/);
   await bad(['--samples', '0'], /--samples/);
   await bad(['--sampler', 'lhs'], /--sampler must be one of random, dedup, exhaustive/);

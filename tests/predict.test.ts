@@ -190,8 +190,20 @@ test('a TF.js layers model directory works as --model; P equals its own predict 
   m.dispose();
 });
 
+test('--engine ort-web and --engine tfjs give the same frame probabilities (fully-convolutional form on both)', async () => {
+  const a = join(dir, 'eng-tfjs.json');
+  const b = join(dir, 'eng-ortweb.json');
+  assert.is(await quiet(() => predictCommand([clip, '--model', 'random:1', '--engine', 'tfjs', '--out', a])), 0);
+  assert.is(await quiet(() => predictCommand([clip, '--model', 'random:1', '--engine', 'ort-web', '--out', b])), 0);
+  const pa: number[] = JSON.parse(readFileSync(a, 'utf8')).probability;
+  const pb: number[] = JSON.parse(readFileSync(b, 'utf8')).probability;
+  assert.is(pa.length, pb.length);
+  for (let i = 0; i < pa.length; i++) assert.ok(Math.abs(pa[i]! - pb[i]!) < 1e-4, `frame ${i}: ${pa[i]} vs ${pb[i]}`);
+});
+
 test('bad options and inputs are rejected by name', async () => {
   const r = (args: string[], code: string, re: RegExp) => rejects(() => predictCommand(args), code, re);
+  await r([clip, '--model', 'random:1', '--engine', 'cuda'], 'BAD_USAGE', /--engine must be one of auto, tfjs, ort, ort-web, got 'cuda'/);
   await r([clip, '--model', 'random:1', '--threshold', '1.5'], 'BAD_USAGE', /--threshold must be a number in \[0, 1\], got '1\.5'/);
   await r([clip, '--model', 'random:1', '--threshold', 'x'], 'BAD_USAGE', /--threshold/);
   await r([clip, '--model', 'random:1', '--median', '0'], 'BAD_USAGE', /--median must be an integer in \[1, 100000\], got '0'/);

@@ -12,14 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { EarshotError } from '../../bindings/errors.ts';
 import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/config.ts';
 import type { BandStats } from '../frontend/stats.ts';
-import { initBackend, type BackendName } from '../model/backend.ts';
-import { SvdCnn } from '../model/svdcnn.ts';
+import { initBackend } from '../model/backend.ts';
+import { createClassifier, ENGINES, type EngineChoice, type EngineClassifier } from '../model/engines.ts';
 import { initWeights, loadWeights, MANIFEST_FILE, WEIGHTS_FILE } from '../model/weights.ts';
 
 export const DEFAULT_MODEL_DIR = join('assets', 'models', 'svd-default');
 
 export interface LoadedModel {
-  classifier: SvdCnn;
+  /** The CNN on the engine asked for (`auto`: the fastest that loads; see src/model/engines.ts). */
+  classifier: EngineClassifier;
   /** What was asked for: 'default', a directory, or 'random:SEED'. */
   spec: string;
   /** The directory read (null for random:SEED). */
@@ -44,8 +45,26 @@ const TRAIN_HINT =
   'Train it with `earshot train --corpus <dir> --out assets/models/svd-default` (see `earshot train --help`), ' +
   'pass another weight directory with --model DIR, or use --model random:SEED for an untrained, randomly initialised CNN (a sanity baseline only)';
 
-/** Resolve and load `--model` (undefined = the bundled default). */
-export async function loadModel(spec: string | undefined, backend: BackendName = 'wasm'): Promise<LoadedModel> {
+export interface LoadModelOptions {
+  /** `--engine`: auto (default) | tfjs | ort | ort-web. */
+  engine?: string;
+  /** Told which engine was picked and why faster ones were skipped. */
+  onInfo?: (message: string) => void;
+}
+
+/** The `--engine` values, for help texts. */
+export const ENGINE_HELP = ENGINES.join('|');
+
+/**
+ * Resolve and load `--model` (undefined = the bundled default) on `--engine` (default auto:
+ * onnxruntime-node where it loads, then onnxruntime-web, then TF.js wasm — forward passes only;
+ * gradient work asks for 'tfjs').
+ */
+export async function loadModel(spec: string | undefined, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const engine = options.engine ?? 'auto';
+  if (!(ENGINES as readonly string[]).includes(engine)) {
+    throw new EarshotError('BAD_USAGE', `--engine must be one of ${ENGINES.join(', ')}, got '${engine}'`);
+  }
   let dir: string | null = null;
   let weights;
   if (spec !== undefined && /^random(:|$)/.test(spec)) {
@@ -63,8 +82,8 @@ export async function loadModel(spec: string | undefined, backend: BackendName =
     }
     weights = await loadWeights(dir);
   }
-  await initBackend(backend);
-  const classifier = new SvdCnn(weights);
+  await initBackend('wasm');
+  const classifier = await createClassifier(weights, { engine: engine as EngineChoice, onInfo: options.onInfo });
   const norm = weights.info.normalization;
   const stats = norm ? { mean: Float32Array.from(norm.mean), std: Float32Array.from(norm.std) } : null;
   let frontEnd: FrontEndConfig = SVD_FRONTEND;

@@ -48,7 +48,7 @@ Options:
   -i, --input <file>  another WAV file instead of the bundled example
   -o, --out <dir>     output directory (default out/demo); a path ending in .png renders only
                       the log-mel picture of the input (no model needed)
-  --model, --at, --segmentation, --components, --grid, --method, --content, --samples,
+  --model, --engine, --at, --segmentation, --components, --grid, --method, --content, --samples,
   --sampler, --distance, --kernel-width, --seed, --top, --batch, --embed: as in \`earshot explain\``;
 
 /** The whole clip's log-mel as a PNG: 80 dB below its loudest cell, 2 px per cell. */
@@ -78,7 +78,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
 
   const settings = parseSettings(values);
-  const model = await loadModel(settings.model);
+  const model = await loadModel(settings.model, { engine: settings.engine, onInfo: (m) => process.stderr.write(`earshot demo: ${m}\n`) });
   try {
     const clip = await prepareClip(input, model);
     const fe = clip.fe;

@@ -27,6 +27,7 @@ import { parseCommandArgs, writeFileAtomic } from './mel.ts';
 const SEGMENTATIONS = ['temporal', 'spectral', 'tf'] as const;
 const CONTENTS = ['zero', 'min_data', 'min_inp', 'mean_inp', 'noise'] as const;
 const SAMPLERS = ['random', 'dedup', 'exhaustive'] as const;
+const ENGINE_CHOICES = ['auto', 'tfjs', 'ort', 'ort-web'] as const;
 const METHODS = ['slime', 'kernelshap'] as const;
 const DISTANCES = ['cosine', 'euclidean'] as const;
 
@@ -67,6 +68,8 @@ Explainer:
 Model and output:
   --model <dir>           weight directory (model.json + weights.bin), or random:SEED for an
                           untrained CNN (sanity baseline)          [assets/models/svd-default]
+  --engine <e>            auto | tfjs | ort | ort-web: where the forward passes run; auto
+                          takes the fastest that loads (onnxruntime-node first)   [auto]
   --batch <N>             perturbed inputs per forward pass                   [64]
   --embed                 embed the PNG and WAVs in index.html as data URIs
   -o, --out <dir>         output directory (created if needed)`;
@@ -87,6 +90,8 @@ export interface ExplainSettings {
   top: number;
   batch: number;
   model?: string;
+  /** --engine: auto | tfjs | ort | ort-web (forward passes only). */
+  engine: string;
   embed: boolean;
 }
 
@@ -135,6 +140,7 @@ export const EXPLAIN_OPTIONS = {
   seed: { type: 'string' },
   top: { type: 'string' },
   model: { type: 'string' },
+  engine: { type: 'string' },
   batch: { type: 'string' },
   embed: { type: 'boolean' },
   out: { type: 'string', short: 'o' },
@@ -173,6 +179,7 @@ export function parseSettings(values: Record<string, unknown>): ExplainSettings 
     top: intOption(values, 'top', 1, 1000) ?? 3,
     batch: intOption(values, 'batch', 1, 1 << 16) ?? 64,
     model,
+    engine: enumOption(values, 'engine', ENGINE_CHOICES, 'auto'),
     embed: values.embed === true,
   };
 }
@@ -296,6 +303,7 @@ export async function explainExcerptToDir(
   const T = fe.config.excerptFrames;
   const x = new Float32Array(clip.padded.subarray(c * fe.nMels, (c + T) * fe.nMels));
   const e = await explain(model.classifier, x, { ...explainOptionsOf(s, clip.stats), onProgress: opts.onProgress });
+  e.params.engine = model.classifier.engine;
   const at = frameToSeconds(fe, c);
   const command = opts.command ?? reproduceCommand(clip.path, at, s, outDir);
   e.params.topK = s.top;
@@ -359,7 +367,7 @@ export async function explainCommand(args: string[]): Promise<number> {
   if (every !== undefined && !allFrames) usageError('--every applies to --all-frames');
   const clipPath = positionals[0]!;
 
-  const model = await loadModel(settings.model);
+  const model = await loadModel(settings.model, { engine: settings.engine, onInfo: (m) => process.stderr.write(`earshot explain: ${m}\n`) });
   try {
     const clip = await prepareClip(clipPath, model);
     const fe = clip.fe;

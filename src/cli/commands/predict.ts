@@ -41,6 +41,8 @@ Options:
   --model <dir>        earshot weight directory (model.json + weights.bin), a TF.js layers or
                        graph model directory (model.json + shards), or random:SEED for an
                        untrained CNN                               [assets/models/svd-default]
+  --engine <e>         auto | tfjs | ort | ort-web: where the CNN runs (earshot weight
+                       directories; auto = the fastest that loads, onnxruntime-node first) [auto]
   --threshold <t>      decision threshold in [0, 1]        [the weight file's; 0.51 by default]
   --median <frames>    median-filter P over this many frames before thresholding (methods.md
                        §1; 1 = off)                                                        [1]
@@ -58,6 +60,8 @@ function usageError(msg: string): never {
 
 export interface PredictSettings {
   model?: string;
+  /** --engine: auto | tfjs | ort | ort-web. */
+  engine: string;
   threshold?: number;
   median: number;
   format: 'json' | 'csv';
@@ -70,6 +74,7 @@ export interface PredictSettings {
 
 const OPTIONS = {
   model: { type: 'string' },
+  engine: { type: 'string' },
   threshold: { type: 'string' },
   median: { type: 'string' },
   format: { type: 'string' },
@@ -108,8 +113,11 @@ export function parsePredictSettings(values: Record<string, unknown>): PredictSe
   const model = values.model === undefined ? undefined : String(values.model);
   if (model === '') usageError('--model must not be empty');
   const label = values.label === undefined ? undefined : String(values.label);
+  const engine = values.engine === undefined ? 'auto' : String(values.engine);
+  if (!['auto', 'tfjs', 'ort', 'ort-web'].includes(engine)) usageError(`--engine must be one of auto, tfjs, ort, ort-web, got '${engine}'`);
   return {
     model,
+    engine,
     threshold,
     median: intOpt(values.median, 'median', 1, 100_000, 1),
     format,
@@ -155,11 +163,11 @@ function num80(v: unknown, n: number): Float32Array | null {
 }
 
 /** Load `--model`: an earshot weight directory or random:SEED (src/cli/model-loader.ts), or a TF.js model. */
-export async function loadPredictModel(spec: string | undefined, label?: string): Promise<PredictModel> {
+export async function loadPredictModel(spec: string | undefined, label?: string, engine = 'auto'): Promise<PredictModel> {
   const tfjsJson = spec === undefined ? null : await tfjsModelDir(spec);
   if (!tfjsJson) {
     if (label !== undefined) usageError('--label applies to multi-class TF.js models; the singing-voice CNN has one output');
-    const m = await loadModel(spec);
+    const m = await loadModel(spec, { engine, onInfo: (msg) => process.stderr.write(`earshot predict: ${msg}\n`) });
     const cnn = m.classifier;
     return { kind: 'svd-cnn', spec: m.spec, classifier: cnn, column: 0, label: cnn.labels[0]!, stats: m.stats, frontEnd: m.frontEnd, threshold: cnn.threshold, dispose: () => cnn.dispose() };
   }
@@ -319,7 +327,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) usageError(`predict needs exactly one input WAV file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
   const s = parsePredictSettings(values);
   const clip = positionals[0]!;
-  const model = await loadPredictModel(s.model, s.label);
+  const model = await loadPredictModel(s.model, s.label, s.engine);
   try {
     const signal = await loadMono(clip, model.frontEnd.sampleRate);
     const fe = new FrontEnd(model.frontEnd);
