@@ -9,9 +9,10 @@
  *  3. Occlusion of 1024 × 115 × 80 (temporal, spectral, 5×4): earshot vs a plain copy of the
  *     same bytes.
  * Options: --quick (shorter budgets), --no-write (do not touch RESULTS.md).
+ * `npm run bench` runs this, then bench/model.ts (section 4) and bench/engines.ts (section 5).
  */
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { cpus, platform, arch } from 'node:os';
+import { cpus, platform, arch, loadavg } from 'node:os';
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { melSpectrogram, MelFrontEndKernel, melFilterbank } from '../bindings/mel.ts';
 import { stft, SINGING_VOICE_STFT } from '../bindings/stft.ts';
@@ -22,6 +23,7 @@ import * as peers from './peers.ts';
 import { time, fmt, type Timing } from './timing.ts';
 
 const quick = process.argv.includes('--quick');
+const loadAtStart = loadavg()[0]!;
 const budget = quick ? 400 : 1500;
 const md: string[] = [];
 const log = (s = '') => {
@@ -199,6 +201,7 @@ if (!process.argv.includes('--no-write')) {
     'implementations measured in the same process, same run. Medians of repeated calls after warm-up.',
     '',
     `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${platform()} ${arch()}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+    `Load average (1 min) at the start of sections 1–3: ${loadAtStart.toFixed(2)} — on a busy machine absolute times inflate; the ratios, measured side by side, are what carry.`,
     '',
   ];
   const path = new URL('./RESULTS.md', import.meta.url);
@@ -209,6 +212,6 @@ if (!process.argv.includes('--no-write')) {
     const at = old.indexOf('\n## 4.');
     if (at >= 0) tail = old.slice(at);
   }
-  writeFileSync(path, header.join('\n') + md.join('\n') + tail);
+  writeFileSync(path, header.join('\n') + '\n' + md.join('\n') + tail);
   console.error('[bench] wrote bench/RESULTS.md');
 }
