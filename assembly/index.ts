@@ -10,6 +10,7 @@ export * from './occlude';
 export * from './ridge';
 export * from './resample';
 export * from './conv_grad';
+export * from './bn_act';
 
 /** First byte of linear memory that the host may use for its arena. */
 export function heapBase(): usize {

@@ -26,6 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError, checkInt, checkNumber, check } from '../../bindings/errors.ts';
 import { checkPredictInput, type DifferentiableClassifier } from './classifier.ts';
 import type { ModelInfo, WeightSet, TensorData } from './weights.ts';
+import { batchNormLeakyRelu, fusedBatchNormAvailable } from './fused.ts';
 
 export const SVD_ARCHITECTURE_NAME = 'svd-cnn-ismir2015';
 
@@ -294,23 +295,33 @@ export class SvdCnn implements DifferentiableClassifier {
         const m = tf.moments(h, axes);
         mean = m.mean;
         variance = m.variance;
-        if (updateStats) {
-          const count = axes.reduce((p, ax) => p * h.shape[ax]!, 1);
-          const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
-          mm.assign(tf.add(tf.mul(mm, 1 - momentum), tf.mul(mean, momentum)));
-          mv.assign(tf.add(tf.mul(mv, 1 - momentum), tf.mul(unbiased, momentum)));
-        }
+        updateMoving(prefix, h, axes, mean, variance);
       }
       const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, a.bnEpsilon)));
       return tf.add(tf.mul(tf.sub(h, mean), scale), beta);
     };
+    const updateMoving = (prefix: string, h: tf.Tensor, axes: number[], mean: tf.Tensor, variance: tf.Tensor) => {
+      if (!updateStats) return;
+      const mm = v[`${prefix}.bn.mean`]!;
+      const mv = v[`${prefix}.bn.variance`]!;
+      const count = axes.reduce((p, ax) => p * h.shape[ax]!, 1);
+      const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+      mm.assign(tf.add(tf.mul(mm, 1 - momentum), tf.mul(mean, momentum)));
+      mv.assign(tf.add(tf.mul(mv, 1 - momentum), tf.mul(unbiased, momentum)));
+    };
     const lrelu = (h: tf.Tensor) => tf.leakyRelu(h, a.leakyReluAlpha);
+    // bias add + BN + leaky ReLU; in training one fused kernel pair (./fused.ts) when available.
+    const bnAct = (prefix: string, pre: tf.Tensor, bias: tf.Tensor, axes: number[]): tf.Tensor => {
+      if (!training || !fusedBatchNormAvailable()) return lrelu(bn(prefix, tf.add(pre, bias), axes));
+      const r = batchNormLeakyRelu(pre, bias, v[`${prefix}.bn.gamma`]!, v[`${prefix}.bn.beta`]!, a.bnEpsilon, a.leakyReluAlpha);
+      updateMoving(prefix, pre, axes, r.mean, r.variance);
+      return r.y;
+    };
     const drop = (h: tf.Tensor, k: number) => (useDropout && a.dropout > 0 ? tf.dropout(h, a.dropout, undefined, seed * 7 + k) : h);
     const conv = (i: number, h: tf.Tensor4D): tf.Tensor4D => {
       let k: tf.Tensor4D = v[`conv${i}.kernel`] as tf.Tensor as tf.Tensor4D;
       if (i === 1 && a.zeroMeanConv1) k = tf.sub(k, tf.mean(k, [0, 1], true));
-      const y = tf.add(tf.conv2d(h, k, 1, 'valid'), v[`conv${i}.bias`]!) as tf.Tensor4D;
-      const out = lrelu(bn(`conv${i}`, y, [0, 1, 2])) as tf.Tensor4D;
+      const out = bnAct(`conv${i}`, tf.conv2d(h, k, 1, 'valid'), v[`conv${i}.bias`]!, [0, 1, 2]) as tf.Tensor4D;
       keep(`conv${i}`, out);
       return out;
     };
@@ -326,12 +337,10 @@ export class SvdCnn implements DifferentiableClassifier {
     const [ph, pw] = this.geometry.pool2;
     const c4 = a.convFilters[3];
     let d = tf.reshape(h, [n, ph * pw * c4]) as tf.Tensor2D;
-    d = tf.add(tf.matMul(d, tf.reshape(v['fc1.kernel']!, [ph * pw * c4, a.dense[0]]) as tf.Tensor2D), v['fc1.bias']!);
-    d = lrelu(bn('fc1', d, [0])) as tf.Tensor2D;
+    d = bnAct('fc1', tf.matMul(d, tf.reshape(v['fc1.kernel']!, [ph * pw * c4, a.dense[0]]) as tf.Tensor2D), v['fc1.bias']!, [0]) as tf.Tensor2D;
     keep('fc1', d);
     d = drop(d, 1) as tf.Tensor2D;
-    d = tf.add(tf.matMul(d, v['fc2.kernel'] as tf.Tensor as tf.Tensor2D), v['fc2.bias']!);
-    d = lrelu(bn('fc2', d, [0])) as tf.Tensor2D;
+    d = bnAct('fc2', tf.matMul(d, v['fc2.kernel'] as tf.Tensor as tf.Tensor2D), v['fc2.bias']!, [0]) as tf.Tensor2D;
     keep('fc2', d);
     d = drop(d, 2) as tf.Tensor2D;
     const logits = tf.add(tf.matMul(d, v['fc3.kernel'] as tf.Tensor as tf.Tensor2D), v['fc3.bias']!) as tf.Tensor2D;
