@@ -21,6 +21,7 @@ import { statsToJSON, type BandStats, type FrontEnd } from '../frontend/index.ts
 import { DEFAULT_AUGMENT, NO_AUGMENT, Rng, checkAugmentOptions, deriveSeed, type AugmentOptions } from './augment.ts';
 import { ExcerptSampler, normaliseSong, type Song } from './dataset.ts';
 import { loadWeights, saveWeights, type ModelInfo, type TensorData, type WeightSet } from './weights.ts';
+import { TrainWorkers, type ReplicableModel } from './parallel.ts';
 
 // ------------------------------------------------------------------------------- the optimizer
 
@@ -228,6 +229,11 @@ export interface TrainOptions {
   reportsPerEpoch?: number;
   /** Front end whose excerpt length, padding and log floor the sampler uses (default SVD_FRONTEND). */
   frontEnd?: FrontEnd;
+  /**
+   * Parts each batch is split into, one per thread (this one + workers − 1 worker_threads with
+   * a TF.js wasm replica; ./parallel.ts). Default 1. Batch norm then uses per-part statistics.
+   */
+  workers?: number;
 }
 
 export interface EpochRecord {
@@ -257,7 +263,7 @@ interface CheckpointState {
 }
 
 function resolveOptions(o: TrainOptions) {
-  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'frontEnd'];
+  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'frontEnd', 'workers'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown training option '${k}' (expected ${known.join(', ')})`);
   return {
     epochs: checkInt(o.epochs ?? 20, 'epochs', 1),
@@ -270,6 +276,7 @@ function resolveOptions(o: TrainOptions) {
     augment: o.augment === false ? { ...NO_AUGMENT, mixDb: [0, 0] as [number, number] } : checkAugmentOptions(o.augment ?? DEFAULT_AUGMENT),
     medianFrames: checkInt(o.medianFrames ?? 56, 'medianFrames', 1),
     reportsPerEpoch: checkInt(o.reportsPerEpoch ?? 20, 'reportsPerEpoch', 1),
+    workers: checkInt(o.workers ?? 1, 'workers', 1, 64),
   };
 }
 
@@ -348,7 +355,13 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
   let stepsDone = 0;
   let stoppedEarly = false;
   const totalSteps = (o.epochs - startEpoch) * o.stepsPerEpoch;
-
+  let pool: TrainWorkers | null = null;
+  if (o.workers > 1) {
+    if (!('vars' in model)) throw new EarshotError('BAD_ARGUMENT', 'workers > 1 needs a model with named variables (SvdCnn)');
+    pool = await TrainWorkers.create(await model.toWeights(), Math.min(o.workers, n) - 1);
+    log(`train: ${pool.parts} data-parallel parts per batch (this thread + ${pool.parts - 1} worker${pool.parts > 2 ? 's' : ''}; batch norm on per-part statistics)`);
+  }
+  try {
   for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
     if (badEpochs >= o.patience) {
       stoppedEarly = true;
@@ -362,13 +375,17 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
     const every = Math.max(1, Math.floor(o.stepsPerEpoch / o.reportsPerEpoch));
     for (let step = 0; step < o.stepsPerEpoch; step++) {
       sampler.next(rng, n, xBuf, yBuf);
-      const x = tf.tensor3d(xBuf, [n, sampler.frames, sampler.nMels]);
-      const y = tf.tensor2d(yBuf, [n, 1]);
+      const stepSeed = deriveSeed(o.seed ^ 0x5bd1e995, epoch * o.stepsPerEpoch + step);
       let r: { loss: number; accuracy: number };
-      try {
-        r = trainStep(model, adam, x, y, deriveSeed(o.seed ^ 0x5bd1e995, epoch * o.stepsPerEpoch + step));
-      } finally {
-        tf.dispose([x, y]);
+      if (pool) r = await pool.step(model as ReplicableModel, adam, xBuf, yBuf, n, stepSeed);
+      else {
+        const x = tf.tensor3d(xBuf, [n, sampler.frames, sampler.nMels]);
+        const y = tf.tensor2d(yBuf, [n, 1]);
+        try {
+          r = trainStep(model, adam, x, y, stepSeed);
+        } finally {
+          tf.dispose([x, y]);
+        }
       }
       if (!Number.isFinite(r.loss)) {
         throw new EarshotError('TRAINING_DIVERGED', `training loss became ${r.loss} at epoch ${epoch + 1}, step ${step + 1}; lower --lr or resume from the last checkpoint`);
@@ -425,6 +442,9 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
       }
     } else badEpochs++;
     if (ckptDir) await writeCheckpoint(ckptDir, model, adam, { format: 'earshot-train-checkpoint/1', epoch, adamT: adam.t, best, badEpochs, history, options: optionsRecord });
+  }
+  } finally {
+    pool?.dispose();
   }
   if (badEpochs >= o.patience && history.length < o.epochs) stoppedEarly = true;
   adam.dispose();

@@ -33,6 +33,7 @@ Options:
   --no-augment            train without augmentation
   --resume                continue from <out>/checkpoint
   --backend <wasm|cpu>    TF.js backend                                                 [wasm]
+  --workers <n>           threads per batch (data-parallel; BN per part)      [number of cores]
   --no-cache              recompute log-mels instead of using the .f32 caches in the corpus`;
 
 function int(v: unknown, name: string, dflt: number, min = 1): number {
@@ -72,6 +73,7 @@ export async function trainCommand(args: string[]): Promise<number> {
         resume: { type: 'boolean' },
         backend: { type: 'string' },
         'no-cache': { type: 'boolean' },
+        workers: { type: 'string' },
       },
     }).values as Record<string, string | boolean | undefined>;
   } catch (e) {
@@ -91,6 +93,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     patience: int(values.patience, 'patience', 5),
     medianFrames: int(values.median, 'median', 56),
     seed,
+    workers: int(values.workers, 'workers', (await import('node:os')).availableParallelism()),
   };
 
   // Loaded lazily so `earshot --help` does not start TF.js.

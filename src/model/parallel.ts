@@ -1,0 +1,297 @@
+/**
+ * Data-parallel training steps for the singing-voice CNN on several cores (Node worker_threads).
+ *
+ * Why: tfjs-backend-wasm has no threads in Node (platform.md), so one training process uses one
+ * core. Here a step splits the mini-batch into `parts` contiguous parts: part 0 runs on the
+ * calling thread's model, parts 1 … parts−1 on workers, each a TF.js wasm backend with a replica
+ * of the model (earshot's training kernels registered). Before a step the caller's weights (all
+ * variables, including the batch-norm moving statistics) are sent to the workers; each part
+ * returns its loss gradient, loss, accuracy and updated moving statistics; the caller combines
+ * them weighted by part size, in part order (so a run is deterministic for a seed and a worker
+ * count), and applies Adam once.
+ *
+ * What differs from one process on the whole batch (documented in docs/training.md):
+ * - batch norm normalises each part with that part's own batch statistics (as PyTorch's
+ *   DataParallel does without SyncBatchNorm); the gradient is the size-weighted mean of the
+ *   parts' gradients, which is exact for everything but that coupling;
+ * - the moving mean is the weighted mean of the parts' updates — exactly the full-batch update;
+ *   the moving variance averages the parts' unbiased variances (it lacks the between-part spread
+ *   of the means);
+ * - dropout masks of part k > 0 come from a seed derived from the step seed and k; with one part
+ *   the step is exactly `trainStep` of ./train.ts.
+ *
+ * The worker bootstrap follows ./engines.ts: a tiny eval'd script that registers tsx first when
+ * running from TypeScript sources, then imports this module, which starts the worker side when
+ * it finds `workerData.earshotTrainWorker`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { EarshotError, checkInt } from '../../bindings/errors.ts';
+import { deriveSeed } from './augment.ts';
+import { initBackend } from './backend.ts';
+import { SvdCnn } from './svdcnn.ts';
+import type { Adam, TrainableModel } from './train.ts';
+import { registerWasmTrainingKernels } from './wasm_kernels.ts';
+import type { WeightSet } from './weights.ts';
+
+type Job = { id: number; weights: Float32Array; x: Float32Array; y: Float32Array; n: number; seed: number };
+type Reply = { id: number; ready?: boolean; grads?: Float32Array; stats?: Float32Array; loss?: number; accuracy?: number; error?: { code?: string; message: string } };
+
+interface NodeWorker {
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  on(ev: 'message', f: (m: Reply) => void): void;
+  on(ev: 'error', f: (e: Error) => void): void;
+  on(ev: 'exit', f: (code: number) => void): void;
+  terminate(): Promise<number>;
+}
+
+/** What a data-parallel step needs from the model (SvdCnn provides it). */
+export interface ReplicableModel extends TrainableModel {
+  readonly vars: Record<string, tf.Variable>;
+  trainableVariables(): tf.Variable[];
+}
+
+interface PartResult {
+  grads: Float32Array;
+  stats: Float32Array;
+  loss: number;
+  accuracy: number;
+}
+
+const isStat = (name: string) => name.endsWith('.bn.mean') || name.endsWith('.bn.variance');
+
+/** Variables in a fixed order: all (for the weights), trainable, moving statistics. */
+function layout(model: ReplicableModel) {
+  const names = Object.keys(model.vars);
+  const trainable = model.trainableVariables();
+  const stats = names.filter(isStat).map((k) => model.vars[k]!);
+  return { all: names.map((k) => model.vars[k]!), trainable, stats };
+}
+
+function flatten(vars: tf.Variable[]): Float32Array {
+  const out = new Float32Array(vars.reduce((a, v) => a + v.size, 0));
+  let off = 0;
+  for (const v of vars) {
+    out.set(v.dataSync() as Float32Array, off);
+    off += v.size;
+  }
+  return out;
+}
+
+function assignFlat(vars: tf.Variable[], flat: Float32Array): void {
+  let off = 0;
+  for (const v of vars) {
+    const t = tf.tensor(flat.subarray(off, off + v.size), v.shape, 'float32');
+    v.assign(t);
+    t.dispose();
+    off += v.size;
+  }
+  if (off !== flat.length) throw new EarshotError('INTERNAL', `parallel training: ${flat.length} values for variables of ${off}`);
+}
+
+/**
+ * Gradients of the mean BCE over one part (x [n, T, F], y [n]) at the model's current weights;
+ * the model's moving statistics are updated by the forward pass (training mode).
+ */
+function partGradients(model: ReplicableModel, x: Float32Array, y: Float32Array, n: number, seed: number): PartResult {
+  const L = layout(model);
+  const a = model.info.architecture;
+  const xt = tf.tensor3d(x, [n, a.frames, a.bands]);
+  const yt = tf.tensor2d(y, [n, 1]);
+  let logits: tf.Tensor | null = null;
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const z = model.forward(xt, { training: true, seed });
+      logits = tf.keep(z);
+      return tf.losses.sigmoidCrossEntropy(yt, z) as tf.Scalar;
+    }, L.trainable);
+    try {
+      const g = new Float32Array(L.trainable.reduce((a, v) => a + v.size, 0));
+      let off = 0;
+      for (const p of L.trainable) {
+        const gp = grads[p.name];
+        if (!gp) throw new EarshotError('INTERNAL', `no gradient for parameter ${p.name}`);
+        g.set(gp.dataSync() as Float32Array, off);
+        off += p.size;
+      }
+      const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.greater(logits!, 0), tf.greater(yt, 0.5)), 'float32')).dataSync()[0]!);
+      return { grads: g, stats: flatten(L.stats), loss: value.dataSync()[0]!, accuracy };
+    } finally {
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+  } finally {
+    tf.dispose([xt, yt, ...(logits ? [logits] : [])]);
+  }
+}
+
+/** Dropout seed of part k (part 0 keeps the step seed: one part = the single-process step). */
+export function partSeed(seed: number, k: number): number {
+  return k === 0 ? seed : deriveSeed(seed, 0x9e37 + k);
+}
+
+/** Contiguous part sizes of a batch of n over `parts` parts (the first ones one larger). */
+export function partSizes(n: number, parts: number): number[] {
+  const p = Math.min(parts, n);
+  return Array.from({ length: p }, (_, k) => Math.floor(n / p) + (k < n % p ? 1 : 0));
+}
+
+/** Workers that compute the gradients of parts 1 … of each batch. */
+export class TrainWorkers {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: PartResult) => void; reject: (e: Error) => void }>();
+  private disposed = false;
+
+  private constructor(private readonly workers: NodeWorker[]) {}
+
+  /** Number of parts a step uses (workers + the calling thread). */
+  get parts(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Start `count` workers (≥ 1), each with a replica of `weights` (architecture and info) on the
+   * TF.js backend `backend` (default: the active one; 'wasm' gets earshot's training kernels).
+   */
+  static async create(weights: WeightSet, count: number, backend: string = tf.getBackend()): Promise<TrainWorkers> {
+    checkInt(count, 'workers', 1, 64);
+    if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_ARGUMENT', `training workers run on 'wasm' or 'cpu', got backend '${backend}'`);
+    const here = new URL(import.meta.url);
+    if (here.protocol !== 'file:' || !/parallel\.(ts|js|mjs)$/.test(here.pathname)) {
+      throw new EarshotError('UNSUPPORTED', `data-parallel training starts src/model/parallel.ts as its worker script, which is not a file of its own here (${here.href.slice(0, 80)}); use workers: 1`);
+    }
+    const { Worker } = await import('node:worker_threads');
+    const started: NodeWorker[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const load = `import(${JSON.stringify(here.href)})`;
+        const boot = here.pathname.endsWith('.ts') ? `import('tsx/esm/api').then((t) => { t.register(); return ${load}; })` : load;
+        started.push(new Worker(boot, { eval: true, workerData: { earshotTrainWorker: true, weights, backend } }) as unknown as NodeWorker);
+      }
+      await Promise.all(
+        started.map(
+          (wk, i) =>
+            new Promise<void>((resolve, reject) => {
+              wk.on('message', (m) => (m.ready ? resolve() : m.error && m.id === 0 ? reject(new EarshotError(m.error.code ?? 'BACKEND_INIT', `training worker ${i}: ${m.error.message}`)) : undefined));
+              wk.on('error', (e) => reject(new EarshotError('BACKEND_INIT', `training worker ${i} failed to start: ${e.message}`)));
+            }),
+        ),
+      );
+    } catch (e) {
+      await Promise.all(started.map((wk) => wk.terminate()));
+      throw e;
+    }
+    const pool = new TrainWorkers(started);
+    for (const wk of started) {
+      wk.on('message', (m) => pool.settle(m));
+      wk.on('error', (e) => pool.failAll(e));
+      wk.on('exit', (code) => {
+        if (!pool.disposed) pool.failAll(new Error(`a training worker exited (code ${code})`));
+      });
+    }
+    return pool;
+  }
+
+  private settle(m: Reply): void {
+    if (m.ready || !m.id) return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.error) p.reject(new EarshotError(m.error.code ?? 'TRAINING_FAILED', m.error.message));
+    else p.resolve({ grads: m.grads!, stats: m.stats!, loss: m.loss!, accuracy: m.accuracy! });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(new EarshotError('TRAINING_FAILED', `training worker: ${e.message}`));
+    this.pending.clear();
+  }
+
+  private run(k: number, job: Omit<Job, 'id'>): Promise<PartResult> {
+    if (this.disposed) return Promise.reject(new EarshotError('DISPOSED', 'the training workers were disposed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.workers[k]!.postMessage({ ...job, id }, [job.weights.buffer as ArrayBuffer, job.x.buffer as ArrayBuffer, job.y.buffer as ArrayBuffer]);
+    });
+  }
+
+  /**
+   * One data-parallel optimisation step on x [n, T, F] (normalised, flat), y [n]: the same
+   * contract as `trainStep` of ./train.ts. Updates the model's weights (Adam) and moving
+   * statistics; returns the batch loss and accuracy (size-weighted means over the parts).
+   */
+  async step(model: ReplicableModel, adam: Adam, x: Float32Array, y: Float32Array, n: number, seed: number): Promise<{ loss: number; accuracy: number }> {
+    const sizes = partSizes(n, this.parts);
+    const per = x.length / n;
+    const L = layout(model);
+    const weights = flatten(L.all);
+    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+    // Copies are made before any await (the caller may reuse its buffers).
+    const remote = sizes.slice(1).map((m, j) => {
+      const s = starts[j + 1]!;
+      return this.run(j, { weights: j === sizes.length - 2 ? weights : weights.slice(), x: x.slice(s * per, (s + m) * per), y: y.slice(s, s + m), n: m, seed: partSeed(seed, j + 1) });
+    });
+    const local = partGradients(model, x.subarray(0, sizes[0]! * per), y.subarray(0, sizes[0]!), sizes[0]!, partSeed(seed, 0));
+    const parts = [local, ...(await Promise.all(remote))];
+    const g = new Float32Array(local.grads.length);
+    const st = new Float32Array(local.stats.length);
+    let loss = 0;
+    let accuracy = 0;
+    parts.forEach((p, k) => {
+      const w = sizes[k]! / n;
+      for (let i = 0; i < g.length; i++) g[i]! += w * p.grads[i]!;
+      for (let i = 0; i < st.length; i++) st[i]! += w * p.stats[i]!;
+      loss += w * p.loss;
+      accuracy += w * p.accuracy;
+    });
+    assignFlat(L.stats, st);
+    const gt: tf.Tensor[] = [];
+    let off = 0;
+    for (const p of L.trainable) {
+      gt.push(tf.tensor(g.subarray(off, off + p.size), p.shape, 'float32'));
+      off += p.size;
+    }
+    try {
+      adam.step(gt);
+    } finally {
+      tf.dispose(gt);
+    }
+    return { loss, accuracy };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.failAll(new Error('disposed'));
+    for (const wk of this.workers) void wk.terminate();
+  }
+}
+
+/** Worker side: this module started with workerData.earshotTrainWorker. */
+async function trainWorkerMain(): Promise<void> {
+  const g = globalThis as { process?: { versions?: { node?: string } } };
+  if (!g.process?.versions?.node) return;
+  const wt = await import('node:worker_threads');
+  if (wt.isMainThread || !(wt.workerData as { earshotTrainWorker?: boolean } | null)?.earshotTrainWorker) return;
+  const port = wt.parentPort!;
+  const { weights, backend } = wt.workerData as { weights: WeightSet; backend: 'wasm' | 'cpu' };
+  let model: SvdCnn;
+  try {
+    await initBackend(backend);
+    if (backend === 'wasm') registerWasmTrainingKernels();
+    model = new SvdCnn(weights);
+  } catch (e) {
+    port.postMessage({ id: 0, error: { code: (e as EarshotError).code, message: (e as Error).message } });
+    return;
+  }
+  const all = layout(model).all;
+  port.on('message', (job: Job) => {
+    try {
+      assignFlat(all, job.weights);
+      const r = partGradients(model, job.x, job.y, job.n, job.seed);
+      port.postMessage({ id: job.id, ...r }, [r.grads.buffer as ArrayBuffer, r.stats.buffer as ArrayBuffer]);
+    } catch (e) {
+      port.postMessage({ id: job.id, error: { code: (e as EarshotError).code, message: (e as Error).message } });
+    }
+  });
+  port.postMessage({ id: 0, ready: true });
+}
+void trainWorkerMain();
