@@ -7,7 +7,10 @@ Error.stackTraceLimit = 40;
  * interleaved in one run (the machine is shared: compare the two columns, not absolute numbers).
  * Then a per-kernel profile (tf.profile) of one step of each form: where the time goes.
  *
- *   node --import tsx bench/train-step.ts [--batch 32] [--rounds 2] [--no-profile]
+ * Then (--workers N, default 2, 1 = off) one data-parallel step (src/model/parallel.ts) against
+ * the single-thread layer-by-layer step, interleaved.
+ *
+ *   node --import tsx bench/train-step.ts [--batch 32] [--rounds 2] [--workers 2] [--no-profile]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/model/backend.ts';
@@ -16,6 +19,7 @@ import { setFusedBatchNorm } from '../src/model/fused.ts';
 import { SvdCnn } from '../src/model/svdcnn.ts';
 import { initWeights } from '../src/model/weights.ts';
 import { Adam, trainStep } from '../src/model/train.ts';
+import { TrainWorkers } from '../src/model/parallel.ts';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -24,6 +28,7 @@ const arg = (name: string, dflt: number) => {
 const batch = arg('--batch', 32);
 const rounds = arg('--rounds', 2);
 const profile = !process.argv.includes('--no-profile');
+const workers = arg('--workers', 2);
 
 await initBackend('wasm');
 registerWasmTrainingKernels();
@@ -55,6 +60,39 @@ const med = (a: number[]) => a.slice().sort((p, q) => p - q)[Math.floor(a.length
 const uf = med(t.unfused) / batch;
 const fu = med(t.fused) / batch;
 console.log(`training step, ms per excerpt: layer-by-layer ${uf.toFixed(1)}, fused BN+lReLU ${fu.toFixed(1)} (${(uf / fu).toFixed(2)}× faster)`);
+
+if (workers > 1) {
+  setFusedBatchNorm(true);
+  const pool = await TrainWorkers.create(await model.toWeights(), workers - 1);
+  try {
+    await pool.step(model, adam, xs, ys, batch, 3);
+    const tp: number[] = [];
+    const tu: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      tu.push(step(false, 30 + r));
+      const t0 = performance.now();
+      await pool.step(model, adam, xs, ys, batch, 40 + r);
+      tp.push(performance.now() - t0);
+    }
+    // A single-thread step on one part alone: the floor a parallel step reaches with free cores.
+    const half = Math.ceil(batch / workers);
+    const xh = tf.tensor3d(xs.subarray(0, half * 115 * 80), [half, 115, 80]);
+    const yh = tf.tensor2d(ys.subarray(0, half), [half, 1]);
+    const th: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      trainStep(model, adam, xh, yh, 50 + r);
+      th.push(performance.now() - t0);
+    }
+    tf.dispose([xh, yh]);
+    console.log(`one part alone (batch ${half}, fused, this thread): ${med(th).toFixed(0)} ms; the ${workers}-thread step of batch ${batch}: ${med(tp).toFixed(0)} ms`);
+    const p = med(tp) / batch;
+    const u2 = med(tu) / batch;
+    console.log(`data-parallel, ${workers} threads (fused): ${p.toFixed(1)} ms per excerpt; layer-by-layer single thread in the same rounds ${u2.toFixed(1)} (${(u2 / p).toFixed(2)}× faster)`);
+  } finally {
+    pool.dispose();
+  }
+}
 
 if (profile) {
   for (const fused of [false, true]) {
