@@ -134,6 +134,17 @@ export function partSizes(n: number, parts: number): number[] {
   return Array.from({ length: p }, (_, k) => Math.floor(n / p) + (k < n % p ? 1 : 0));
 }
 
+/**
+ * Whether worker threads can be started here: the worker script is this module's own file
+ * (true when running from the sources or unbundled JS; false inside a bundle such as
+ * dist/earshot.mjs, or outside Node).
+ */
+export function parallelTrainingSupported(): boolean {
+  const here = new URL(import.meta.url);
+  const g = globalThis as { process?: { versions?: { node?: string } } };
+  return Boolean(g.process?.versions?.node) && here.protocol === 'file:' && /parallel\.(ts|js|mjs)$/.test(here.pathname);
+}
+
 /** Workers that compute the gradients of parts 1 … of each batch. */
 export class TrainWorkers {
   private nextId = 1;
@@ -155,7 +166,7 @@ export class TrainWorkers {
     checkInt(count, 'workers', 1, 64);
     if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_ARGUMENT', `training workers run on 'wasm' or 'cpu', got backend '${backend}'`);
     const here = new URL(import.meta.url);
-    if (here.protocol !== 'file:' || !/parallel\.(ts|js|mjs)$/.test(here.pathname)) {
+    if (!parallelTrainingSupported()) {
       throw new EarshotError('UNSUPPORTED', `data-parallel training starts src/model/parallel.ts as its worker script, which is not a file of its own here (${here.href.slice(0, 80)}); use workers: 1`);
     }
     const { Worker } = await import('node:worker_threads');

@@ -33,7 +33,7 @@ Options:
   --no-augment            train without augmentation
   --resume                continue from <out>/checkpoint
   --backend <wasm|cpu>    TF.js backend                                                 [wasm]
-  --workers <n>           threads per batch (data-parallel; BN per part)      [number of cores]
+  --workers <n>           threads per batch (data-parallel, BN per part; 1 in a bundle) [cores]
   --no-cache              recompute log-mels instead of using the .f32 caches in the corpus`;
 
 function int(v: unknown, name: string, dflt: number, min = 1): number {
@@ -93,7 +93,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     patience: int(values.patience, 'patience', 5),
     medianFrames: int(values.median, 'median', 56),
     seed,
-    workers: int(values.workers, 'workers', (await import('node:os')).availableParallelism()),
+    // One thread per core by default; inside a bundle (dist/) worker threads cannot start: 1.
+    workers: int(values.workers, 'workers', (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1),
   };
 
   // Loaded lazily so `earshot --help` does not start TF.js.
