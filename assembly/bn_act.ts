@@ -142,3 +142,63 @@ export function bnActBackwardDx(
     }
   }
 }
+
+/**
+ * Gradient of a max pool with non-overlapping windows (window = stride = sh × sw, 'valid') over
+ * NHWC x [n, H, W, C] → y [n, Ho, Wo, C]: dy of each window goes to the window's FIRST maximum in
+ * row-major window order (ties: the earliest position; runs of identical padded frames make
+ * ties common), zeros elsewhere (including rows/columns beyond Ho·sh, Wo·sw). dx is n×H×W×C.
+ */
+export function maxPoolBlocksGrad(x: usize, dy: usize, dx: usize, n: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, sh: i32, sw: i32): void {
+  memory.fill(dx, 0, <usize>n * <usize>H * <usize>W * (<usize>C << 2));
+  const c4 = C & ~3;
+  const rowB = <usize>W * (<usize>C << 2);
+  const pixB = <usize>C << 2;
+  for (let b = 0; b < n; b++) {
+    const xb = x + <usize>b * <usize>H * rowB;
+    const dxb = dx + <usize>b * <usize>H * rowB;
+    for (let oh = 0; oh < Ho; oh++) {
+      for (let ow = 0; ow < Wo; ow++) {
+        const base = <usize>(oh * sh) * rowB + <usize>(ow * sw) * pixB;
+        const dyp = dy + ((<usize>b * <usize>Ho + <usize>oh) * <usize>Wo + <usize>ow) * pixB;
+        for (let c = 0; c < c4; c += 4) {
+          const o = <usize>c << 2;
+          let best = v128.load(xb + base + o);
+          let idx = i32x4.splat(0);
+          for (let i = 0; i < sh; i++) {
+            for (let j = 0; j < sw; j++) {
+              if (i === 0 && j === 0) continue;
+              const v = v128.load(xb + base + <usize>i * rowB + <usize>j * pixB + o);
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              idx = v128.bitselect(i32x4.splat(i * sw + j), idx, gt);
+            }
+          }
+          const d = v128.load(dyp + o);
+          for (let i = 0; i < sh; i++) {
+            for (let j = 0; j < sw; j++) {
+              v128.store(dxb + base + <usize>i * rowB + <usize>j * pixB + o, v128.and(d, i32x4.eq(idx, i32x4.splat(i * sw + j))));
+            }
+          }
+        }
+        for (let c = c4; c < C; c++) {
+          const o = <usize>c << 2;
+          let best = load<f32>(xb + base + o);
+          let bi = 0;
+          let bj = 0;
+          for (let i = 0; i < sh; i++) {
+            for (let j = 0; j < sw; j++) {
+              const v = load<f32>(xb + base + <usize>i * rowB + <usize>j * pixB + o);
+              if (v > best) {
+                best = v;
+                bi = i;
+                bj = j;
+              }
+            }
+          }
+          store<f32>(dxb + base + <usize>bi * rowB + <usize>bj * pixB + o, load<f32>(dyp + o));
+        }
+      }
+    }
+  }
+}

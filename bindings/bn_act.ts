@@ -188,3 +188,45 @@ export function bnLeakyReluBackward(
   });
   return res;
 }
+
+type PoolGradKernel = (x: number, dy: number, dx: number, n: number, H: number, W: number, C: number, Ho: number, Wo: number, sh: number, sw: number) => void;
+
+/**
+ * Gradient of a max pool with non-overlapping windows (window = stride, 'valid') over NHWC
+ * x [n, H, W, C]: each output's dy goes to its window's first maximum (row-major window order),
+ * zeros elsewhere. `shape` = [n, H, W, C], `window` = [sh, sw]; dy is [n, ⌊H/sh⌋, ⌊W/sw⌋, C].
+ */
+export function maxPoolBlocksGrad(
+  x: Float32Array,
+  dy: Float32Array,
+  shape: readonly [number, number, number, number],
+  window: readonly [number, number],
+  options: { checkFinite?: boolean } = {},
+  out?: Float32Array,
+): Float32Array {
+  if (!Array.isArray(shape) || shape.length !== 4) throw new EarshotError('BAD_ARGUMENT', `shape must be [n, H, W, C], got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(window) || window.length !== 2) throw new EarshotError('BAD_ARGUMENT', `window must be [sh, sw], got ${JSON.stringify(window)}`);
+  for (const k of Object.keys(options)) if (k !== 'checkFinite') throw new EarshotError('BAD_ARGUMENT', `unknown option '${k}' (expected checkFinite)`);
+  const [n, H, W, C] = shape.map((v, i) => checkInt(v, `shape[${i}]`, 1)) as [number, number, number, number];
+  const [sh, sw] = window.map((v, i) => checkInt(v, `window[${i}]`, 1)) as [number, number];
+  const Ho = Math.floor(H / sh);
+  const Wo = Math.floor(W / sw);
+  if (Ho < 1 || Wo < 1) throw new EarshotError('BAD_SHAPE', `window [${sh}, ${sw}] is larger than the input's ${H} × ${W}`);
+  checkArray(x, Float32Array, 'x', n * H * W * C);
+  checkArray(dy, Float32Array, 'dy', n * Ho * Wo * C);
+  const dst = out === undefined ? new Float32Array(n * H * W * C) : checkArray(out, Float32Array, 'out', n * H * W * C);
+  if (options.checkFinite ?? true) {
+    checkFinite(x, 'x');
+    checkFinite(dy, 'dy');
+  }
+  const c = core();
+  const kernel = (c.exports as unknown as { maxPoolBlocksGrad: PoolGradKernel }).maxPoolBlocksGrad;
+  c.arena.scope((s) => {
+    const bx = s.copyIn(x);
+    const bdy = s.copyIn(dy);
+    const bdx = s.f32(n * H * W * C);
+    kernel(bx.ptr, bdy.ptr, bdx.ptr, n, H, W, C, Ho, Wo, sh, sw);
+    dst.set(bdx.f32(n * H * W * C));
+  });
+  return dst;
+}

@@ -11,8 +11,8 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/model/backend.ts';
 import { registerWasmTrainingKernels } from '../src/model/wasm_kernels.ts';
-import { batchNormLeakyRelu, setFusedBatchNorm } from '../src/model/fused.ts';
-import { bnLeakyReluBackward, bnLeakyReluForward } from '../bindings/bn_act.ts';
+import { batchNormLeakyRelu, maxPoolBlocks, setFusedBatchNorm } from '../src/model/fused.ts';
+import { bnLeakyReluBackward, bnLeakyReluForward, maxPoolBlocksGrad } from '../bindings/bn_act.ts';
 import { createSvdCnn, SVD_ARCHITECTURE, type SvdArchitecture } from '../src/model/svdcnn.ts';
 import { initWeights } from '../src/model/weights.ts';
 import { throwsCode } from './helpers.ts';
@@ -166,6 +166,36 @@ test('fused BN + leaky ReLU: tf.memory().numTensors flat over repeated forward +
   assert.is(tf.memory().numTensors, before);
 });
 
+test('maxPoolBlocks: output and first-maximum gradient equal tf.maxPool with earshot\'s rule on cpu and wasm, with ties and ragged edges', async () => {
+  for (const [i, shape] of ([[2, 11, 7, 8], [3, 9, 10, 5], [1, 6, 6, 4]] as [number, number, number, number][]).entries()) {
+    const r = rng(40 + i);
+    const n = shape.reduce((a, b) => a * b, 1);
+    // integers 0…3: many ties inside windows (first maximum must win)
+    const xv = new Float32Array(n).map(() => Math.floor(4 * r()));
+    const wv = randn(shape[0] * Math.floor(shape[1] / 3) * Math.floor(shape[2] / 3) * shape[3], r);
+    const outs: Record<string, { y: Float32Array; dx: Float32Array }> = {};
+    for (const be of ['cpu', 'wasm']) {
+      await tf.setBackend(be);
+      for (const fused of [false, true]) {
+        outs[`${be} ${fused}`] = tf.tidy(() => {
+          const x = tf.tensor4d(xv, shape);
+          const f = (t: tf.Tensor) => (fused ? maxPoolBlocks(t as tf.Tensor4D, [3, 3]) : tf.maxPool(t as tf.Tensor4D, [3, 3], [3, 3], 'valid'));
+          const y = f(x);
+          const w = tf.tensor(wv, y.shape);
+          const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(x);
+          return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array };
+        });
+      }
+    }
+    const ref = outs['cpu false']!;
+    for (const k of ['cpu true', 'wasm true', 'wasm false']) {
+      assert.equal(Array.from(outs[k]!.y), Array.from(ref.y), `case ${i} ${k} y`);
+      assert.equal(Array.from(outs[k]!.dx), Array.from(ref.dx), `case ${i} ${k} dx`);
+    }
+  }
+  await tf.setBackend('wasm');
+});
+
 test('bindings: bad inputs are rejected with named errors', () => {
   const x = new Float32Array(12);
   const v = new Float32Array(4);
@@ -184,6 +214,10 @@ test('bindings: bad inputs are rejected with named errors', () => {
   throwsCode(() => bnLeakyReluForward(x, v, v, v, 4, o, { y: new Float32Array(3) }), 'BAD_SHAPE', /out\.y must have 12/);
   throwsCode(() => bnLeakyReluBackward(new Float32Array(8), x, v, v, v, v, v, 4, o), 'BAD_SHAPE', /dy must have 12/);
   throwsCode(() => bnLeakyReluBackward(x, x, v, v, v, v, new Float32Array([1, -1, 1, 1]), 4, o), 'BAD_ARGUMENT', /variance\[1\] must be ≥ 0/);
+  throwsCode(() => maxPoolBlocksGrad(new Float32Array(36), new Float32Array(5), [1, 6, 6, 1], [3, 3]), 'BAD_SHAPE', /dy must have 4 elements/);
+  throwsCode(() => maxPoolBlocksGrad(new Float32Array(36), new Float32Array(4), [1, 6, 6, 1], [7, 3]), 'BAD_SHAPE', /window \[7, 3\] is larger/);
+  throwsCode(() => maxPoolBlocksGrad(new Float32Array(36), new Float32Array(4), [1, 6, 0, 1] as never, [3, 3]), 'BAD_ARGUMENT', /shape\[2\]/);
+  throwsCode(() => maxPoolBlocksGrad(new Float32Array(36), new Float32Array(4), [1, 6, 6, 1], [3, 3], { fast: true } as never), 'BAD_ARGUMENT', /unknown option 'fast'/);
   throwsCode(() => batchNormLeakyRelu(tf.zeros([2, 4]), tf.zeros([3]), tf.ones([4]), tf.zeros([4]), 1e-4, 0.01), 'BAD_SHAPE', /bias must be float32 \[4\]/);
 });
 

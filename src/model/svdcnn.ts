@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError, checkInt, checkNumber, check } from '../../bindings/errors.ts';
 import { checkPredictInput, type DifferentiableClassifier } from './classifier.ts';
 import type { ModelInfo, WeightSet, TensorData } from './weights.ts';
-import { batchNormLeakyRelu, fusedBatchNormAvailable } from './fused.ts';
+import { batchNormLeakyRelu, fusedBatchNormAvailable, maxPoolBlocks } from './fused.ts';
 
 export const SVD_ARCHITECTURE_NAME = 'svd-cnn-ismir2015';
 
@@ -325,14 +325,16 @@ export class SvdCnn implements DifferentiableClassifier {
       keep(`conv${i}`, out);
       return out;
     };
+    // Training: the same pool with a one-pass first-maximum gradient kernel (./fused.ts).
+    const pool = (t: tf.Tensor4D) => (training && fusedBatchNormAvailable() ? maxPoolBlocks(t, [3, 3]) : tf.maxPool(t, [3, 3], [3, 3], 'valid'));
     let h = tf.reshape(x, [n, a.frames, a.bands, 1]) as tf.Tensor4D;
     h = conv(1, h);
     h = conv(2, h);
-    h = tf.maxPool(h, [3, 3], [3, 3], 'valid');
+    h = pool(h);
     keep('pool1', h);
     h = conv(3, h);
     h = conv(4, h);
-    h = tf.maxPool(h, [3, 3], [3, 3], 'valid');
+    h = pool(h);
     keep('pool2', h);
     const [ph, pw] = this.geometry.pool2;
     const c4 = a.convFilters[3];
