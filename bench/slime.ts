@@ -71,7 +71,8 @@ try {
   const ref = JSON.parse(py(['explain', join(dir, 'model.pt'), excerptPath, '--samples', String(refSamples), '--seed', String(seed)]));
   const scale = numSamples / refSamples;
   const refMs = ref.timings.explainMs * scale;
-  const sameTop3 = JSON.stringify(top3) === JSON.stringify(ref.top3);
+  const sameSet = JSON.stringify([...top3].sort()) === JSON.stringify([...(ref.top3 as number[])].sort());
+  const sameOrder = JSON.stringify(top3) === JSON.stringify(ref.top3);
 
   const lines = [
     `# SLIME: earshot vs the Python reference (bench/slime.ts)`,
@@ -84,7 +85,7 @@ try {
     `| earshot (dedup) | ${e.forwardPasses} | ${(earshotMs / 1000).toFixed(2)} s (model ${((e.params.timings as { modelMs: number }).modelMs / 1000).toFixed(2)} s) | ${JSON.stringify(top3)} |`,
     `| Python reference (NumPy + PyTorch + sklearn) | ${numSamples} | ${(refMs / 1000).toFixed(1)} s${scale !== 1 ? ` (measured ${(ref.timings.explainMs / 1000).toFixed(1)} s on ${refSamples} samples, scaled ×${scale.toFixed(2)})` : ''} | ${JSON.stringify(ref.top3)} |`,
     ``,
-    `Speed-up end to end: **${(refMs / earshotMs).toFixed(1)}×** (target ≥ 50×). Same top-3: ${sameTop3 ? 'yes' : 'no'}.`,
+    `Speed-up end to end: **${(refMs / earshotMs).toFixed(1)}×** (target ≥ 50×). Same top-3 set: ${sameSet ? 'yes' : 'no'}${sameSet && !sameOrder ? ' (in another order)' : ''}.`,
     `P(voice) of the excerpt: earshot ${e.prediction.toFixed(6)}, PyTorch ${ref.prediction.toFixed(6)}.`,
     `earshot weights: ${Array.from(e.weights, (v) => v.toExponential(3)).join(', ')}`,
     `reference weights: ${ref.weights.map((v: number) => v.toExponential(3)).join(', ')}`,
