@@ -4,7 +4,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { coreBytes } from '../bindings/wasm.ts';
+import { ROOT } from './helpers.ts';
 
 test('the core imports nothing but (at most) env.abort and exports memory, heapBase and abiVersion', () => {
   const mod = new WebAssembly.Module(coreBytes());
@@ -48,6 +51,14 @@ test('docs/abi.md example: a 1 kHz tone at 22 050 Hz peaks in bin round(1000·10
     }
   }
   assert.is(best, Math.round((1000 * 1024) / 22050));
+});
+
+test('docs/abi.md documents every function the core exports (node scripts/abi-doc.mjs regenerates it)', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'abi.md'), 'utf8');
+  const mod = new WebAssembly.Module(coreBytes());
+  for (const e of WebAssembly.Module.exports(mod)) {
+    if (e.kind === 'function') assert.ok(doc.includes(`| \`${e.name}\` |`), `docs/abi.md lacks ${e.name}`);
+  }
 });
 
 test.run();
