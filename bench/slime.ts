@@ -11,7 +11,10 @@
  * weight format, so both sides run the same weights. The excerpt: the middle of
  * assets/lena-sung.wav through the SVD front end, z-scored with the clip's own statistics.
  *
- *   node --import tsx bench/slime.ts [--samples 70000] [--ref-samples N] [--seed 0] [--no-un] [--out bench/SLIME.md]
+ *   node --import tsx bench/slime.ts [--samples 70000] [--ref-samples N] [--seed 0] [--engine auto|tfjs|ort|ort-web] [--no-un] [--out bench/SLIME.md]
+ *
+ * --engine: where earshot's forward passes run (src/model/engines.ts; default auto = the fastest
+ * that loads, onnxruntime-node first).
  *
  * --ref-samples < --samples runs the PyTorch reference on fewer samples and scales its time
  * linearly to N_s (its cost is N_s forward passes; said so in the output). Writes bench/SLIME.md
@@ -25,7 +28,8 @@ import { decodeWav, mixdown } from '../src/audio/index.ts';
 import { explain, type ExplainOptions } from '../src/explain/index.ts';
 import { FrontEnd } from '../src/frontend/frontend.ts';
 import { NormStats } from '../src/frontend/stats.ts';
-import { initBackend, loadSvdCnn } from '../src/model/index.ts';
+import { initBackend } from '../src/model/index.ts';
+import { createClassifier, type EngineChoice } from '../src/model/engines.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PY = '/usr/bin/python3';
@@ -37,6 +41,8 @@ const numSamples = arg('samples', 70000);
 const refSamples = arg('ref-samples', numSamples);
 const seed = arg('seed', 0);
 const withUn = !process.argv.includes('--no-un');
+const engineIdx = process.argv.indexOf('--engine');
+const engine = (engineIdx >= 0 ? process.argv[engineIdx + 1] : 'auto') as EngineChoice;
 const outIdx = process.argv.indexOf('--out');
 const outPath = outIdx >= 0 ? process.argv[outIdx + 1]! : join(ROOT, 'bench', 'SLIME.md');
 
@@ -50,7 +56,7 @@ const info = await initBackend('wasm');
 const dir = mkdtempSync(join(tmpdir(), 'earshot-slime-bench-'));
 try {
   py(['make-model', dir, '--seed', '1']);
-  const model = await loadSvdCnn(dir);
+  const model = await createClassifier(dir, { engine, onInfo: (m) => console.error(`slime bench: ${m}`) });
 
   const wav = decodeWav(new Uint8Array(readFileSync(join(ROOT, 'assets', 'lena-sung.wav'))));
   const fe = new FrontEnd();
@@ -77,7 +83,7 @@ try {
   const lines = [
     `# SLIME: earshot vs the Python reference (bench/slime.ts)`,
     ``,
-    `${new Date().toISOString()}; TF.js ${info.backend} backend (Node: one thread), PyTorch ${ref.torch} CPU (${ref.threads} thread(s)); the same seeded CNN on both sides.`,
+    `${new Date().toISOString()}; earshot engine ${model.engine} (${model.threads} thread(s)); PyTorch ${ref.torch} CPU (${ref.threads} thread(s)); the same seeded CNN on both sides.`,
     `One excerpt (frame ${frame} of assets/lena-sung.wav), temporal d = 10, content zero, Euclidean distance, kw 0.25, ridge α = 1, N_s = ${numSamples}, seed ${seed}.`,
     ``,
     `| | forward passes | time | top-3 positive |`,
