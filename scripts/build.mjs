@@ -41,7 +41,7 @@ if (!wasmOnly) {
   });
   await esbuild.build({
     ...common,
-    entryPoints: { index: 'src/index.ts' },
+    entryPoints: { index: 'src/node.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
     platform: 'node',

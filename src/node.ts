@@ -1,0 +1,9 @@
+/**
+ * earshot for Node.js: the whole public API of ./index.ts plus what needs the file system
+ * (reading/writing WAV files, TF.js model directories). `import … from 'earshot'` in Node
+ * resolves here (package.json "exports"); browsers get ./index.ts.
+ */
+export * from './index.ts';
+export { readWavFile, writeWavFile, loadMono } from './audio/node.ts';
+export type { LoadMonoOptions } from './audio/node.ts';
+export { loadTfjsModel, readTfjsArtifacts, resolveModelJson, isTfjsModelJson } from './model/tfjs-adapters-node.ts';
