@@ -6,3 +6,4 @@ export * from './stft.ts';
 export * from './resample.ts';
 export * from './conv_grad.ts';
 export * from './lime.ts';
+export * from './frontend_grad.ts';
