@@ -11,6 +11,7 @@ export * from './ridge';
 export * from './resample';
 export * from './conv_grad';
 export * from './bn_act';
+export * from './separate';
 export * from './frontend_grad';
 
 /** First byte of linear memory that the host may use for its arena. */

@@ -6,4 +6,5 @@ export * from './stft.ts';
 export * from './resample.ts';
 export * from './conv_grad.ts';
 export * from './lime.ts';
+export * from './separate.ts';
 export * from './frontend_grad.ts';

@@ -41,3 +41,5 @@ export type { AudioData, DecodedWav, WavSampleFormat, WavEncodeFormat, EncodeWav
 export { occlude, prepareOcclusion, gridLabels, rectsToLabels, labelRuns, weightedRidge, weightedR2, ridgePredict } from '../bindings/lime.ts';
 export type { OcclusionComponents, OcclusionOut, PreparedOcclusion, Rect, RidgeFit, RidgeOptions, DesignMatrix } from '../bindings/lime.ts';
 export * from './explain/index.ts';
+export { separate, separationMasks, applyMasks, SEPARATION_METHODS } from './separate/index.ts';
+export type { SeparateOptions, Separation, SeparationMasks, SeparationMethod } from './separate/index.ts';
