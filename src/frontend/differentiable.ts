@@ -59,7 +59,8 @@ export function differentiableFrontEnd(config: FrontEndConfig = SVD_FRONTEND, st
     return f;
   };
 
-  const single = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const single = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const sig = x.dataSync() as Float32Array;
     const F = frameCount(sig.length, 'differentiableFrontEnd: signal');
     const y = tf.tensor2d(kernel.forward(sig), [F, B]);
@@ -73,7 +74,8 @@ export function differentiableFrontEnd(config: FrontEndConfig = SVD_FRONTEND, st
     };
   });
 
-  const batched = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const batched = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const [nb, n] = x.shape as [number, number];
     const all = x.dataSync() as Float32Array;
     const F = frameCount(n, 'differentiableFrontEnd.batch: signals');
