@@ -9,6 +9,7 @@ export type { MelFilterbankOptions, MelSpectrogramOptions, MelSpectrogram, MelSc
 export { windowFunction, rfft, irfft, stft, istft, stftFrameCount, SINGING_VOICE_STFT } from '../bindings/stft.ts';
 export type { WindowName, WindowOptions, StftOptions, IstftOptions, StftResult, StftOutput, PadMode } from '../bindings/stft.ts';
 export * from './frontend/index.ts';
+export { differentiableFrontEnd, type DifferentiableFrontEnd } from './frontend/differentiable.ts';
 export * from './model/index.ts';
 export { createClassifier, onnxBytesFor, ENGINES, AUTO_ORDER } from './model/engines.ts';
 export type { EngineName, EngineChoice, EngineOptions, EngineClassifier } from './model/engines.ts';
