@@ -5,6 +5,7 @@ import { train } from './commands/train.ts';
 import { explainCmd } from './commands/explain.ts';
 import { exportOnnxCommand } from '../model/onnx/cli.ts';
 import { predict } from './commands/predict.ts';
+import { separateCmd } from './commands/separate.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -18,4 +19,5 @@ export const commands: Record<string, Command> = {
   explain: explainCmd,
   'export-onnx': exportOnnxCommand,
   predict,
+  separate: separateCmd,
 };
