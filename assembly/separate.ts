@@ -293,13 +293,16 @@ function nmfObjective(v: usize, lam: usize, n: i32, beta: i32): f64 {
  * initialised positive by the host). Updates B then A each iteration with exponent
  * γ = 1/(2 − β) for β < 1, 1 otherwise (Févotte & Idier 2011, Table 2: the objective never
  * increases). objective[i] (f64) = D_β(V | AB) after iteration i (objective[0] before any).
- * scratch: 3·T·F f64 (Λ and two work arrays). objective: iterations + 1 f64.
+ * scratch: 3·T·F + 2·K·F f64 (Λ, two work arrays, the template update's sums). objective:
+ * iterations + 1 f64.
  */
 export function nmfBeta(v: usize, T: i32, F: i32, K: i32, beta: i32, iterations: i32, a: usize, b: usize, objective: usize, scratch: usize): void {
   const n = T * F;
   const lam = scratch;
   const w1 = lam + (<usize>n << 3); // V ⊙ Λ^(β−2)
   const w2 = w1 + (<usize>n << 3); // Λ^(β−1)
+  const numB = w2 + (<usize>n << 3);
+  const denB = numB + (<usize>(K * F) << 3);
   const gamma: f64 = beta < 1 ? 1.0 / (2.0 - <f64>beta) : 1.0;
   nmfProduct(a, b, T, F, K, lam);
   store<f64>(objective, nmfObjective(v, lam, n, beta));
@@ -321,22 +324,37 @@ export function nmfBeta(v: usize, T: i32, F: i32, K: i32, beta: i32, iterations:
         }
       }
       if (pass == 0) {
-        // B[c,f] *= (Σ_t A[t,c] w1[t,f] / Σ_t A[t,c] w2[t,f])^γ
-        for (let c = 0; c < K; c++) {
-          for (let f = 0; f < F; f++) {
-            let num: f64 = 0;
-            let den: f64 = 0;
-            for (let t = 0; t < T; t++) {
-              const av = load<f64>(a + ((<usize>t * <usize>K + <usize>c) << 3));
-              const o = (<usize>t * <usize>F + <usize>f) << 3;
-              num += av * load<f64>(w1 + o);
-              den += av * load<f64>(w2 + o);
+        // B[c,f] *= (Σ_t A[t,c] w1[t,f] / Σ_t A[t,c] w2[t,f])^γ, accumulated row by row of w1, w2
+        // (contiguous, two f64 lanes at a time) into numB / denB (K×F each).
+        memory.fill(numB, 0, <usize>(K * F) << 3);
+        memory.fill(denB, 0, <usize>(K * F) << 3);
+        for (let t = 0; t < T; t++) {
+          const r1 = w1 + ((<usize>t * <usize>F) << 3);
+          const r2 = w2 + ((<usize>t * <usize>F) << 3);
+          for (let c = 0; c < K; c++) {
+            const av = load<f64>(a + ((<usize>t * <usize>K + <usize>c) << 3));
+            const sv = f64x2.splat(av);
+            const nr = numB + ((<usize>c * <usize>F) << 3);
+            const dr = denB + ((<usize>c * <usize>F) << 3);
+            let f = 0;
+            for (; f + 2 <= F; f += 2) {
+              const o = <usize>f << 3;
+              v128.store(nr + o, f64x2.add(v128.load(nr + o), f64x2.mul(sv, v128.load(r1 + o))));
+              v128.store(dr + o, f64x2.add(v128.load(dr + o), f64x2.mul(sv, v128.load(r2 + o))));
             }
-            const p = b + ((<usize>c * <usize>F + <usize>f) << 3);
-            if (den > 0) {
-              const r = num / den;
-              store<f64>(p, load<f64>(p) * (gamma == 1 ? r : Math.pow(r, gamma)));
+            for (; f < F; f++) {
+              const o = <usize>f << 3;
+              store<f64>(nr + o, load<f64>(nr + o) + av * load<f64>(r1 + o));
+              store<f64>(dr + o, load<f64>(dr + o) + av * load<f64>(r2 + o));
             }
+          }
+        }
+        for (let i = 0; i < K * F; i++) {
+          const o = <usize>i << 3;
+          const den = load<f64>(denB + o);
+          if (den > 0) {
+            const r = load<f64>(numB + o) / den;
+            store<f64>(b + o, load<f64>(b + o) * (gamma == 1 ? r : Math.pow(r, gamma)));
           }
         }
       } else {

@@ -235,7 +235,7 @@ export function nmf(mag: Float32Array, nFrames: number, nBins: number, options?:
     const ab = s.copyIn(A);
     const bb = s.copyIn(B);
     const obj = s.f64(o.iterations + 1);
-    const scr = s.f64(3 * n);
+    const scr = s.f64(3 * n + 2 * K * F);
     k('nmfBeta')(vb.ptr, T, F, K, o.beta, o.iterations, ab.ptr, bb.ptr, obj.ptr, scr.ptr);
     const acc = s.f32(n);
     acc.f32(n).fill(0);

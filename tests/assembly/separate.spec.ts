@@ -87,7 +87,7 @@ describe("nmfBeta", () => {
     for (let i = 0; i < T * F; i++) store<f64>(v + (<usize>i << 3), 0.1 + <f64>((i * 7) % 5));
     for (let i = 0; i < T * K; i++) store<f64>(a + (<usize>i << 3), 0.5 + 0.1 * <f64>(i % 3));
     for (let i = 0; i < K * F; i++) store<f64>(b + (<usize>i << 3), 0.5 + 0.1 * <f64>(i % 4));
-    const obj = alloc(11 * 8); const scr = alloc(3 * T * F * 8);
+    const obj = alloc(11 * 8); const scr = alloc((3 * T * F + 2 * K * F) * 8);
     nmfBeta(v, T, F, K, 1, 10, a, b, obj, scr);
     for (let i = 1; i <= 10; i++) expect(load<f64>(obj + (<usize>i << 3)) <= load<f64>(obj + (<usize>(i - 1) << 3))).toBe(true);
     const acc = alloc(T * F * 4); const m0 = alloc(T * F * 4); const m1 = alloc(T * F * 4);
