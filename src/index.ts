@@ -44,3 +44,5 @@ export type { OcclusionComponents, OcclusionOut, PreparedOcclusion, Rect, RidgeF
 export * from './explain/index.ts';
 export { separate, separationMasks, applyMasks, SEPARATION_METHODS } from './separate/index.ts';
 export type { SeparateOptions, Separation, SeparationMasks, SeparationMethod } from './separate/index.ts';
+export { reconcileStems } from './separate/reconcile.ts';
+export type { Stem, StemSeparation, ReconcileOptions } from './separate/reconcile.ts';

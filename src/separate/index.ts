@@ -95,7 +95,7 @@ export function separationMasks(signal: Float32Array, sampleRate: number, option
   const method = options.method;
   check(typeof method === 'string' && (SEPARATION_METHODS as readonly string[]).includes(method), `method must be one of ${SEPARATION_METHODS.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(method)}`);
   for (const key of Object.keys(options)) {
-    if (!KEYS[method].includes(key)) throw new EarshotError('BAD_ARGUMENT', `unknown option '${key}' for method '${method}' (allowed: ${KEYS[method].join(', ')})`);
+    if (!KEYS[method].includes(key) && (options as unknown as Record<string, unknown>)[key] !== undefined) throw new EarshotError('BAD_ARGUMENT', `unknown option '${key}' for method '${method}' (allowed: ${KEYS[method].join(', ')})`);
   }
   const o = options as unknown as Record<string, unknown>;
   const nFft = o.nFft === undefined ? 2048 : checkInt(o.nFft, 'nFft', 64, 16384);
