@@ -290,7 +290,7 @@ function nmfObjective(v: usize, lam: usize, n: i32, beta: i32): f64 {
 /**
  * NMF V ≈ A·B by multiplicative updates for the β-divergence (β ∈ {0, 1, 2}), V: T×F (f64,
  * strictly positive: the host adds a floor), A: T×K activations, B: K×F templates (f64, both
- * initialised positive by the host). Updates B then A each iteration with exponent
+ * initialised positive by the host). Updates A then B each iteration (scikit-learn's order) with exponent
  * γ = 1/(2 − β) for β < 1, 1 otherwise (Févotte & Idier 2011, Table 2: the objective never
  * increases). objective[i] (f64) = D_β(V | AB) after iteration i (objective[0] before any).
  * scratch: 3·T·F + 2·K·F f64 (Λ, two work arrays, the template update's sums). objective:
@@ -323,7 +323,7 @@ export function nmfBeta(v: usize, T: i32, F: i32, K: i32, beta: i32, iterations:
           store<f64>(w2 + o, 1 / y);
         }
       }
-      if (pass == 0) {
+      if (pass == 1) {
         // B[c,f] *= (Σ_t A[t,c] w1[t,f] / Σ_t A[t,c] w2[t,f])^γ, accumulated row by row of w1, w2
         // (contiguous, two f64 lanes at a time) into numB / denB (K×F each).
         memory.fill(numB, 0, <usize>(K * F) << 3);

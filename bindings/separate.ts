@@ -170,6 +170,12 @@ export interface NmfOptions {
 }
 export const NMF_KEYS = ['components', 'beta', 'iterations', 'seed'] as const;
 
+/** A given initialisation (scikit-learn's init='custom'): positive activations T×k, templates k×F. */
+export interface NmfInit {
+  activations: Float64Array;
+  templates: Float64Array;
+}
+
 export interface NmfResult {
   /** Activations, frames × components (H^T in the usual V = W·H with V bins × frames). */
   activations: Float64Array;
@@ -208,7 +214,7 @@ export function nmfOptions(options?: NmfOptions): Required<NmfOptions> {
  * updates. V is floored at 1e-9·max(V) (the IS and KL divergences need V > 0); the initialisation
  * is sklearn's 'random' one: uniform(0, 1]·sqrt(mean(V)/k), drawn from mulberry32(seed).
  */
-export function nmf(mag: Float32Array, nFrames: number, nBins: number, options?: NmfOptions): NmfResult {
+export function nmf(mag: Float32Array, nFrames: number, nBins: number, options?: NmfOptions, init?: NmfInit): NmfResult {
   const m = checkMag(mag, nFrames, nBins);
   const o = nmfOptions(options);
   const { T, F } = m;
@@ -224,10 +230,21 @@ export function nmf(mag: Float32Array, nFrames: number, nBins: number, options?:
   const floor = peak > 0 ? 1e-9 * peak : 1e-12;
   const scale = Math.sqrt((sum / n + floor) / K);
   const rand = mulberry32(o.seed);
-  const A = new Float64Array(T * K);
-  const B = new Float64Array(K * F);
-  for (let i = 0; i < A.length; i++) A[i] = (1 - rand()) * scale;
-  for (let i = 0; i < B.length; i++) B[i] = (1 - rand()) * scale;
+  let A = new Float64Array(T * K);
+  let B = new Float64Array(K * F);
+  if (init === undefined) {
+    for (let i = 0; i < A.length; i++) A[i] = (1 - rand()) * scale;
+    for (let i = 0; i < B.length; i++) B[i] = (1 - rand()) * scale;
+  } else {
+    check(init !== null && typeof init === 'object', 'init must be { activations, templates }');
+    A = checkArray(init.activations, Float64Array, 'init.activations', T * K).slice();
+    B = checkArray(init.templates, Float64Array, 'init.templates', K * F).slice();
+    for (const [arr, name] of [[A, 'init.activations'], [B, 'init.templates']] as const) {
+      for (let i = 0; i < arr.length; i++) {
+        if (!(arr[i]! > 0) || !Number.isFinite(arr[i]!)) throw new EarshotError('BAD_ARGUMENT', `${name} must be positive and finite, got ${arr[i]} at index ${i}`);
+      }
+    }
+  }
   const V = new Float64Array(n);
   for (let i = 0; i < n; i++) V[i] = m.mag[i]! + floor;
   return core().arena.scope((s) => {

@@ -1,7 +1,8 @@
 /**
  * Source separation (src/separate, bindings/separate.ts, assembly/separate.ts): median filters
  * against scipy.ndimage.median_filter(mode='reflect') — librosa.decompose.hpss's call — and HPSS
- * masks against librosa's softmask written out in NumPy (scripts/fixtures/make_separate_fixtures.py);
+ * masks against librosa's softmask written out in NumPy, β-NMF against scikit-learn's multiplicative
+ * updates from the same initialisation (scripts/fixtures/make_separate_fixtures.py);
  * analytic properties: the sources sum to the mixture for every method, HPSS splits a tone from a
  * click train by ≥ 20 dB, REPET-SIM puts a non-repeating tone in the foreground, the β-NMF
  * objective never increases; bad options are named.
@@ -10,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { separate, separationMasks, applyMasks } from '../src/separate/index.ts';
 import { medianFilter, hpssMasks, nmf, frameSimilarity, applyMask } from '../bindings/separate.ts';
-import { readF32, readJSON, throwsCode } from './helpers.ts';
+import { readF32, readF64, readJSON, throwsCode } from './helpers.ts';
 
 const desc = readJSON('separate/cases.json');
 const SR = 22050;
@@ -37,6 +38,21 @@ for (const c of desc.hpss) {
     for (let i = 0; i < wh.length; i++) {
       const s = m.harmonic[i]! + m.percussive[i]! + (m.residual ? m.residual[i]! : 0);
       if (Math.abs(s - 1) > 1e-6) assert.unreachable(`masks sum to ${s} at ${i}`);
+    }
+  });
+}
+
+for (const c of desc.nmf) {
+  test(`NMF β = ${c.beta}, k = ${c.components}, ${c.iterations} iterations from a given init equals scikit-learn's solver='mu' (1e-6 relative)`, () => {
+    const V = readF32(`separate/${c.name}_v.f32`);
+    const r = nmf(V, c.nFrames, c.nBins, { components: c.components, beta: c.beta, iterations: c.iterations }, {
+      activations: readF64(`separate/${c.name}_w0.f64`),
+      templates: readF64(`separate/${c.name}_h0.f64`),
+    });
+    for (const [got, want, what] of [[r.activations, readF64(`separate/${c.name}_w.f64`), 'W'], [r.templates, readF64(`separate/${c.name}_h.f64`), 'H']] as const) {
+      let err = 0;
+      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!) / Math.abs(want[i]!));
+      assert.ok(err < 1e-6, `${what}: max relative error ${err}`);
     }
   });
 }
@@ -204,6 +220,8 @@ test('bad options and inputs are named', () => {
   throwsCode(() => medianFilter(new Float32Array([1, -1]), 1, 2, 1, 'time'), 'BAD_ARGUMENT', /mag.*≥ 0/);
   throwsCode(() => hpssMasks(new Float32Array(6), 2, 3, { kernel: 3 } as never), 'BAD_ARGUMENT', /kernel/);
   throwsCode(() => nmf(new Float32Array(6), 0, 3), 'BAD_ARGUMENT', /nFrames/);
+  throwsCode(() => nmf(new Float32Array(6), 2, 3, { components: 2 }, { activations: new Float64Array(3), templates: new Float64Array(6) }), 'BAD_SHAPE', /init\.activations/);
+  throwsCode(() => nmf(new Float32Array(6), 2, 3, { components: 2 }, { activations: new Float64Array(4), templates: new Float64Array(6).fill(1) }), 'BAD_ARGUMENT', /init\.activations.*positive/);
   throwsCode(() => applyMask(new Float32Array(6), new Float32Array(2)), 'BAD_SHAPE', /mask/);
 });
 
