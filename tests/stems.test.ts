@@ -117,6 +117,15 @@ test('corrupt and missing stems name the file; bad names and options are named',
     assert.match(e.message, /corrupt\.wav/);
   }
   await rejects(loadStems(mixPath, { stems: { x: join(dir, 'nope.wav') } }), 'FILE_NOT_FOUND', /nope\.wav/);
+  // a rate the resampler cannot reach from the mixture's (ratio beyond MAX_RESAMPLE_FACTOR)
+  const odd = await wav('odd-rate.wav', new Float32Array(10), 100003);
+  try {
+    await loadStems(mixPath, { stems: { x: odd } });
+    assert.unreachable('impossible rate accepted');
+  } catch (e: any) {
+    assert.is(e.name, 'EarshotError');
+    assert.match(e.message, /odd-rate\.wav.*100003 Hz/);
+  }
   await rejects(loadStems(mixPath, { stems: { residual: join(dir, 'a.wav') } }), 'BAD_ARGUMENT', /residual.*reserved/);
   await rejects(loadStems(mixPath, { stems: { '1bad': join(dir, 'a.wav') } }), 'BAD_ARGUMENT', /stem name/);
   await rejects(loadStems(mixPath, { stems: {}, folder: dir }), 'BAD_ARGUMENT', /exactly one/);

@@ -36,7 +36,14 @@ async function readMono(path: string, rate: number | undefined): Promise<{ signa
   const w = await readWavFile(path);
   const mono = mixdown(w.channels);
   const target = rate ?? w.sampleRate;
-  return { signal: target === w.sampleRate ? mono : resample(mono, w.sampleRate, target), rate: target, native: w.sampleRate };
+  if (target === w.sampleRate) return { signal: mono, rate: target, native: w.sampleRate };
+  try {
+    return { signal: resample(mono, w.sampleRate, target), rate: target, native: w.sampleRate };
+  } catch (e) {
+    // name the file whose rate could not be converted (e.g. a ratio beyond the resampler's limit)
+    if (e instanceof EarshotError) throw new EarshotError(e.code, `${path}: cannot resample from ${w.sampleRate} Hz to ${target} Hz (${e.message})`);
+    throw e;
+  }
 }
 
 export async function loadStems(mixturePath: string, options: LoadStemsOptions): Promise<LoadedStems> {
