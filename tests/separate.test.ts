@@ -87,6 +87,7 @@ const METHOD_CASES: Array<Parameters<typeof separate>[2]> = [
   { method: 'hpss' },
   { method: 'hpss', margin: 2, power: 1 },
   { method: 'repet' },
+  { method: 'repet', cutoff: 0, k: 5, minDistance: 0.2 },
   { method: 'nmf', components: 3, iterations: 20, beta: 0 },
   { method: 'nmf', components: 2, iterations: 20, beta: 2, nFft: 1024, hop: 256 },
 ];
@@ -144,6 +145,9 @@ test('REPET-SIM: a non-repeating tone goes mostly to the foreground (vocals)', (
   const loopBg = energy(lb) / (energy(lb) + energy(lf));
   assert.ok(toneFg > 0.8, `tone foreground share ${toneFg.toFixed(3)}`);
   assert.ok(loopBg > 0.8, `loop background share ${loopBg.toFixed(3)}`);
+  // Rafii's high-pass of the foreground: bins 1…⌈100·2047/22050⌉ = 1…10 are all background
+  for (let t = 0; t < m.nFrames; t++) for (let b = 1; b <= 10; b++) assert.is(m.masks[0]![t * m.nBins + b], 1);
+  assert.ok(m.masks[0]!.slice(m.nBins * 40 + 11, m.nBins * 40 + 400).some((v) => v < 1), 'above the cutoff the mask varies');
 });
 
 test('frame similarity: cosine, symmetric, 1 on the diagonal, 0 against a silent frame', () => {
@@ -205,6 +209,7 @@ test('bad options and inputs are named', () => {
   throwsCode(() => separate(x, SR, { method: 'repet', k: 0 }), 'BAD_ARGUMENT', /\bk\b/);
   throwsCode(() => separate(x, SR, { method: 'repet', minDistance: -1 }), 'BAD_ARGUMENT', /minDistance/);
   throwsCode(() => separate(x, SR, { method: 'repet', threshold: 2 }), 'BAD_ARGUMENT', /threshold/);
+  throwsCode(() => separate(x, SR, { method: 'repet', cutoff: -5 }), 'BAD_ARGUMENT', /cutoff/);
   throwsCode(() => separate(x, SR, { method: 'nmf', beta: 3 as 2 }), 'BAD_ARGUMENT', /beta/);
   throwsCode(() => separate(x, SR, { method: 'nmf', components: 0 }), 'BAD_ARGUMENT', /components/);
   throwsCode(() => separate(x, SR, { method: 'nmf', iterations: -1 }), 'BAD_ARGUMENT', /iterations/);

@@ -35,6 +35,11 @@ export interface SeparateOptions extends HpssOptions, Omit<NmfOptions, never> {
   minDistance?: number;
   /** REPET-SIM: minimum cosine similarity of a picked frame. Default 0 (Rafii & Pardo's code). */
   threshold?: number;
+  /**
+   * REPET-SIM: bins 1…⌈cutoff·(nFft − 1)/sampleRate⌉ go wholly to the background (Rafii's "dual
+   * high-pass filter of the foreground": vocals are rarely below 100 Hz). Default 100 Hz; 0 = off.
+   */
+  cutoff?: number;
 }
 
 export interface SeparationMasks {
@@ -58,7 +63,7 @@ export interface Separation {
 const COMMON_KEYS = ['method', 'nFft', 'hop'];
 const KEYS: Record<SeparationMethod, readonly string[]> = {
   hpss: [...COMMON_KEYS, ...HPSS_KEYS],
-  repet: [...COMMON_KEYS, 'k', 'minDistance', 'threshold'],
+  repet: [...COMMON_KEYS, 'k', 'minDistance', 'threshold', 'cutoff'],
   nmf: [...COMMON_KEYS, ...NMF_KEYS],
 };
 
@@ -125,7 +130,11 @@ export function separationMasks(signal: Float32Array, sampleRate: number, option
     const seconds = o.minDistance === undefined ? 1 : checkNumber(o.minDistance, 'minDistance', 0, 3600);
     const threshold = o.threshold === undefined ? 0 : checkNumber(o.threshold, 'threshold', -1, 1);
     const minDistance = Math.max(1, Math.round((seconds * sampleRate) / hop));
+    const cutoff = o.cutoff === undefined ? 100 : checkNumber(o.cutoff, 'cutoff', 0, sampleRate / 2);
     const bg = repetSimMask(mag, T, F, { k: kk, minDistance, threshold });
+    // repet.m: repeating_mask(2:cutoff+1, :) = 1 (1-based rows: bins 1…cutoff, DC left as is)
+    const cutBins = Math.min(F - 1, Math.ceil((cutoff * (nFft - 1)) / sampleRate));
+    for (let t = 0; t < T; t++) for (let b = 1; b <= cutBins; b++) bg[t * F + b] = 1;
     const fg = new Float32Array(bg.length);
     for (let i = 0; i < bg.length; i++) fg[i] = 1 - bg[i]!;
     names = ['accompaniment', 'vocals'];

@@ -35,7 +35,7 @@ Options:
   --n-fft <n>               FFT size (default 2048)
   --hop <n>                 hop in samples (default 512)
   hpss:  --kernel-harmonic <n> (31)  --kernel-percussive <n> (31)  --power <p> (2)  --margin <m> (1; > 1 adds a residual)
-  repet: --k <n> (20)  --min-distance <seconds> (1)  --threshold <s> (0)
+  repet: --k <n> (20)  --min-distance <seconds> (1)  --threshold <s> (0)  --cutoff <Hz> (100)
   nmf:   --components <k> (2)  --beta 0|1|2 (1)  --iterations <n> (100)  --seed <n> (0)
   --stems name=file.wav     a user stem (repeatable); resampled to the mixture's rate if needed
   --stems-folder <dir>      every .wav in the folder is a stem named after its file`;
@@ -50,6 +50,7 @@ const NUMERIC: Array<[flag: string, key: string, methods: SeparationMethod[]]> =
   ['k', 'k', ['repet']],
   ['min-distance', 'minDistance', ['repet']],
   ['threshold', 'threshold', ['repet']],
+  ['cutoff', 'cutoff', ['repet']],
   ['components', 'components', ['nmf']],
   ['beta', 'beta', ['nmf']],
   ['iterations', 'iterations', ['nmf']],
