@@ -124,10 +124,13 @@ export interface RepetOptions {
   threshold?: number;
 }
 export const REPET_KEYS = ['k', 'minDistance', 'threshold'] as const;
+/** Frames of the largest REPET-SIM input (its similarity matrix is then 1 GiB). */
+export const MAX_REPET_FRAMES = 16384;
 
 /** Frame-by-frame cosine similarity (nFrames × nFrames). */
 export function frameSimilarity(mag: Float32Array, nFrames: number, nBins: number): Float32Array {
   const m = checkMag(mag, nFrames, nBins);
+  check(m.T <= MAX_REPET_FRAMES, `nFrames must be ≤ ${MAX_REPET_FRAMES} for a frame-similarity matrix, got ${m.T}`, 'TOO_LARGE');
   return core().arena.scope((s) => {
     const src = s.copyIn(m.mag);
     const sim = s.f32(m.T * m.T);
@@ -145,6 +148,7 @@ export function repetSimMask(mag: Float32Array, nFrames: number, nBins: number, 
   const minDistance = o.minDistance === undefined ? 1 : checkInt(o.minDistance, 'minDistance', 1);
   const threshold = o.threshold === undefined ? 0 : checkNumber(o.threshold, 'threshold', -1, 1);
   const T = m.T;
+  check(T <= MAX_REPET_FRAMES, `REPET-SIM's similarity matrix needs nFrames² floats: nFrames must be ≤ ${MAX_REPET_FRAMES} (≈ 6 min at 22 050 Hz, hop 512), got ${T}; separate shorter excerpts`, 'TOO_LARGE');
   const n = m.mag.length;
   return core().arena.scope((s) => {
     const src = s.copyIn(m.mag);

@@ -10,7 +10,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { separate, separationMasks, applyMasks } from '../src/separate/index.ts';
-import { medianFilter, hpssMasks, nmf, frameSimilarity, applyMask } from '../bindings/separate.ts';
+import { medianFilter, hpssMasks, nmf, frameSimilarity, applyMask, repetSimMask } from '../bindings/separate.ts';
 import { readF32, readF64, readJSON, throwsCode } from './helpers.ts';
 
 const desc = readJSON('separate/cases.json');
@@ -228,6 +228,7 @@ test('bad options and inputs are named', () => {
   throwsCode(() => nmf(new Float32Array(6), 2, 3, { components: 2 }, { activations: new Float64Array(3), templates: new Float64Array(6) }), 'BAD_SHAPE', /init\.activations/);
   throwsCode(() => nmf(new Float32Array(6), 2, 3, { components: 2 }, { activations: new Float64Array(4), templates: new Float64Array(6).fill(1) }), 'BAD_ARGUMENT', /init\.activations.*positive/);
   throwsCode(() => applyMask(new Float32Array(6), new Float32Array(2)), 'BAD_SHAPE', /mask/);
+  throwsCode(() => repetSimMask(new Float32Array(16385), 16385, 1), 'TOO_LARGE', /nFrames/);
 });
 
 test.run();
