@@ -197,7 +197,7 @@ if (!process.argv.includes('--no-write')) {
   const header = [
     '# Benchmarks',
     '',
-    'Produced by `npm run bench` (= `node --import tsx bench/run.ts`); every ratio compares',
+    'Produced by `npm run bench` (sections 1–3: bench/run.ts; 4: bench/model.ts; 5: bench/engines.ts; 6: bench/slime.ts); every ratio compares',
     'implementations measured in the same process, same run. Medians of repeated calls after warm-up.',
     '',
     `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${platform()} ${arch()}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
