@@ -9,7 +9,7 @@
  *     its Cholesky decomposition.
  * Medians of repeated runs after warm-up. Run: node --import tsx bench/occlude-micro.ts
  */
-import { CholeskyDecomposition, Matrix } from 'ml-matrix';
+import { mlMatrixRidge } from './peers.ts';
 import { gridLabels, prepareOcclusion, weightedRidge } from '../bindings/lime.ts';
 import { core } from '../bindings/wasm.ts';
 
@@ -108,33 +108,8 @@ let ours: Float64Array = new Float64Array(0);
 const tU8 = median('earshot weightedRidge (X as u8 bits, incl. R²)', () => (ours = weightedRidge(Z, y, w, { n, d }).coef));
 const tF64 = median('earshot weightedRidge (X as f64, incl. R²)', () => weightedRidge(Xf64, y, w, { n, d }));
 
-function mlMatrixRidge(): Float64Array {
-  // the same algorithm on ml-matrix: weighted means, centred rows scaled by √w, (X̃ᵀX̃ + αI) β = X̃ᵀỹ
-  let sw = 0;
-  const xbar = new Float64Array(d);
-  let ybar = 0;
-  for (let i = 0; i < n; i++) {
-    sw += w[i]!;
-    ybar += w[i]! * y[i]!;
-    for (let j = 0; j < d; j++) xbar[j]! += w[i]! * Z[i * d + j]!;
-  }
-  ybar /= sw;
-  for (let j = 0; j < d; j++) xbar[j]! /= sw;
-  const Xs = new Matrix(n, d);
-  const ys = new Matrix(n, 1);
-  for (let i = 0; i < n; i++) {
-    const s = Math.sqrt(w[i]!);
-    for (let j = 0; j < d; j++) Xs.set(i, j, s * (Z[i * d + j]! - xbar[j]!));
-    ys.set(i, 0, s * (y[i]! - ybar));
-  }
-  const Xt = Xs.transpose();
-  const A = Xt.mmul(Xs);
-  for (let j = 0; j < d; j++) A.set(j, j, A.get(j, j) + 1);
-  const beta = new CholeskyDecomposition(A).solve(Xt.mmul(ys));
-  return Float64Array.from(beta.getColumn(0));
-}
 let theirs: Float64Array = new Float64Array(0);
-const tMl = median('ml-matrix normal equations + Cholesky (no R²)', () => (theirs = mlMatrixRidge()), 3000, 5);
+const tMl = median('ml-matrix normal equations + Cholesky (no R²)', () => (theirs = mlMatrixRidge(Z, y, w, n, d)), 3000, 5);
 let maxDiff = 0;
 for (let j = 0; j < d; j++) maxDiff = Math.max(maxDiff, Math.abs(ours[j]! - theirs[j]!) / Math.abs(theirs[j]!));
 console.log(`  speed-up vs ml-matrix: ${(tMl / tU8).toFixed(1)}× (u8 input), ${(tMl / tF64).toFixed(1)}× (f64 input); max relative coef difference ${maxDiff.toExponential(1)}`);

@@ -6,6 +6,7 @@
  * and essentia.js use their own mel stages (as a user of those libraries would).
  */
 import { createRequire } from 'node:module';
+import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 
 const require = createRequire(import.meta.url);
 
@@ -159,4 +160,33 @@ export function essentiaFrontEnd(): (x: Float32Array, withMel: boolean) => Float
     }
     return out;
   };
+}
+
+/**
+ * The weighted ridge of methods.md §3 on ml-matrix (the JS matrix-library peer of earshot's wasm
+ * `weightedRidge`): weighted means, centred rows scaled by √w, (X̃ᵀX̃ + αI) β = X̃ᵀỹ by Cholesky.
+ * Z: n × d row-major (0/1 LIME rows or any values).
+ */
+export function mlMatrixRidge(Z: ArrayLike<number>, y: Float64Array, w: Float64Array, n: number, d: number, alpha = 1): Float64Array {
+  let sw = 0;
+  let ybar = 0;
+  const xbar = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    sw += w[i]!;
+    ybar += w[i]! * y[i]!;
+    for (let j = 0; j < d; j++) xbar[j]! += w[i]! * Z[i * d + j]!;
+  }
+  ybar /= sw;
+  for (let j = 0; j < d; j++) xbar[j]! /= sw;
+  const Xs = new Matrix(n, d);
+  const ys = new Matrix(n, 1);
+  for (let i = 0; i < n; i++) {
+    const s = Math.sqrt(w[i]!);
+    for (let j = 0; j < d; j++) Xs.set(i, j, s * (Z[i * d + j]! - xbar[j]!));
+    ys.set(i, 0, s * (y[i]! - ybar));
+  }
+  const Xt = Xs.transpose();
+  const A = Xt.mmul(Xs);
+  for (let j = 0; j < d; j++) A.set(j, j, A.get(j, j) + alpha);
+  return Float64Array.from(new CholeskyDecomposition(A).solve(Xt.mmul(ys)).getColumn(0));
 }

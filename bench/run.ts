@@ -13,7 +13,6 @@
  */
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { cpus, platform, arch, loadavg } from 'node:os';
-import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { melSpectrogram, MelFrontEndKernel, melFilterbank } from '../bindings/mel.ts';
 import { stft, SINGING_VOICE_STFT } from '../bindings/stft.ts';
 import { gridLabels, prepareOcclusion, weightedRidge } from '../bindings/lime.ts';
@@ -122,36 +121,13 @@ for (let i = 0; i < N; i++) {
   y[i] = 1 / (1 + Math.exp(-s / 3));
   w[i] = Math.sqrt(Math.exp(-((1 - on / d) ** 2) / 0.0625)); // LIME kernel on a cosine-like distance
 }
-function mlMatrixRidge(): Float64Array {
-  let sw = 0;
-  let ybar = 0;
-  const xbar = new Float64Array(d);
-  for (let i = 0; i < N; i++) {
-    sw += w[i]!;
-    ybar += w[i]! * y[i]!;
-    for (let j = 0; j < d; j++) xbar[j]! += w[i]! * Z[i * d + j]!;
-  }
-  ybar /= sw;
-  for (let j = 0; j < d; j++) xbar[j]! /= sw;
-  const Xs = new Matrix(N, d);
-  const ys = new Matrix(N, 1);
-  for (let i = 0; i < N; i++) {
-    const s = Math.sqrt(w[i]!);
-    for (let j = 0; j < d; j++) Xs.set(i, j, s * (Z[i * d + j]! - xbar[j]!));
-    ys.set(i, 0, s * (y[i]! - ybar));
-  }
-  const Xt = Xs.transpose();
-  const A = Xt.mmul(Xs);
-  for (let j = 0; j < d; j++) A.set(j, j, A.get(j, j) + 1);
-  return Float64Array.from(new CholeskyDecomposition(A).solve(Xt.mmul(ys)).getColumn(0));
-}
 log(`## 2. Weighted ridge: N = ${N} rows, d = ${d}, α = 1, intercept`);
 log('');
 let ours: Float64Array = new Float64Array(0);
 let theirs: Float64Array = new Float64Array(0);
 const ridgeRows = [
   time('earshot weightedRidge (wasm, f64, incl. weighted R²)', () => (ours = weightedRidge(Z, y, w, { n: N, d }).coef), { budgetMs: budget }),
-  time('ml-matrix 6.15.1 normal equations + Cholesky', () => (theirs = mlMatrixRidge()), { budgetMs: budget * 2, minReps: 3 }),
+  time('ml-matrix 6.15.1 normal equations + Cholesky', () => (theirs = peers.mlMatrixRidge(Z, y, w, N, d)), { budgetMs: budget * 2, minReps: 3 }),
 ];
 let coefDiff = 0;
 for (let j = 0; j < d; j++) coefDiff = Math.max(coefDiff, Math.abs(ours[j]! - theirs[j]!) / Math.abs(theirs[j]!));
