@@ -57,3 +57,16 @@ export function throwsCode(fn: () => unknown, code: string, re?: RegExp): void {
   }
   throw new Error(`expected EarshotError ${code}, nothing was thrown`);
 }
+
+/** Like throwsCode for async functions: the promise rejects with this EarshotError code (and message). */
+export async function rejectsCode(fn: () => Promise<unknown>, code: string, re?: RegExp): Promise<void> {
+  let err: any = null;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  if (!err) throw new Error(`expected a rejection with code ${code}, got none`);
+  if (err.code !== code) throw new Error(`expected code ${code}, got ${err.code}: ${err.message}`);
+  if (re && !re.test(err.message)) throw new Error(`message ${JSON.stringify(err.message)} does not match ${re}`);
+}

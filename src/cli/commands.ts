@@ -6,10 +6,13 @@ import { explainCmd } from './commands/explain.ts';
 import { exportOnnxCommand } from '../model/onnx/cli.ts';
 import { predict } from './commands/predict.ts';
 import { separateCmd } from './commands/separate.ts';
+import { experiment } from './commands/experiment.ts';
 export interface Command {
   summary: string;
   help: string;
   run(args: string[]): Promise<number>;
+  /** The command prints its own help for --help (dispatchers with subcommands). */
+  handlesHelp?: boolean;
 }
 
 export const commands: Record<string, Command> = {
@@ -20,4 +23,5 @@ export const commands: Record<string, Command> = {
   'export-onnx': exportOnnxCommand,
   predict,
   separate: separateCmd,
+  experiment,
 };

@@ -3,6 +3,7 @@
  * results to files or stdout.
  */
 import { EarshotError } from '../../bindings/errors.ts';
+import { isMainThread } from 'node:worker_threads';
 import { commands } from './commands.ts';
 
 const VERSION = '0.1.0';
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`earshot: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!cmd.handlesHelp && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(cmd.help);
     return 0;
   }
@@ -51,7 +52,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// In a worker thread (a pool started from the bundle imports it to reach its tasks) the CLI
+// must not run again.
+if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
