@@ -434,8 +434,41 @@ export async function explainCommand(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * Explainers with options of their own live in their own command modules; `--method` picks
+ * one (loaded on demand). slime and kernelshap share the spectrogram-component options above.
+ */
+const OTHER_METHODS: Record<string, () => Promise<Command>> = {
+};
+
+function methodOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--method') return args[i + 1];
+    if (a.startsWith('--method=')) return a.slice('--method='.length);
+  }
+  return undefined;
+}
+
 export const explainCmd: Command = {
-  summary: 'explain the model on an excerpt of a WAV (SLIME / KernelSHAP): JSON, PNG, WAVs, HTML',
+  summary: 'explain the model on a WAV (SLIME / KernelSHAP / other --method): JSON, PNG, WAVs, HTML',
+  handlesHelp: true,
   help: HELP,
-  run: explainCommand,
+  async run(args: string[]): Promise<number> {
+    const m = methodOf(args);
+    const other = m ? OTHER_METHODS[m] : undefined;
+    if (other) {
+      const cmd = await other();
+      if (args.includes('--help') || args.includes('-h')) {
+        console.log(cmd.help);
+        return 0;
+      }
+      return cmd.run(args);
+    }
+    if (args.includes('--help') || args.includes('-h')) {
+      console.log(HELP + (Object.keys(OTHER_METHODS).length ? `\n\nOther methods (see \`earshot explain --method <m> --help\`): ${Object.keys(OTHER_METHODS).join(', ')}` : ''));
+      return 0;
+    }
+    return explainCommand(args);
+  },
 };
