@@ -272,8 +272,9 @@ class TfjsPool implements EngineClassifier {
 
   static async create(w: WeightSet, count: number, batchSize: number, fallbacks: string[]): Promise<TfjsPool> {
     const here = new URL(import.meta.url);
-    if (here.protocol !== 'file:' || !/engines\.(ts|js|mjs)$/.test(here.pathname)) {
-      throw new EarshotError('ENGINE_UNAVAILABLE', `the TF.js worker pool starts src/model/engines.ts as its worker script, which is not a file of its own here (${here.href.slice(0, 80)}, e.g. inside a bundle); use workers: 1 or an ORT engine`);
+    // From a bundle the workers import the bundle itself (its CLI entry stays idle in workers).
+    if (here.protocol !== 'file:' || !/\.(ts|js|mjs|cjs)$/.test(here.pathname)) {
+      throw new EarshotError('ENGINE_UNAVAILABLE', `the TF.js worker pool needs Node and a module file to start its workers from, got ${here.href.slice(0, 80)}; use workers: 1 or an ORT engine`);
     }
     const { Worker } = await import('node:worker_threads');
     const started: NodeWorker[] = [];

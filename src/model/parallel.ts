@@ -166,7 +166,9 @@ export function interleavedPart(x: Float32Array, y: Float32Array, n: number, par
 export function parallelTrainingSupported(): boolean {
   const here = new URL(import.meta.url);
   const g = globalThis as { process?: { versions?: { node?: string } } };
-  return Boolean(g.process?.versions?.node) && here.protocol === 'file:' && /parallel\.(ts|js|mjs)$/.test(here.pathname);
+  // From the sources the worker imports this file; from a bundle (dist/earshot.mjs) it imports
+  // the bundle, whose CLI entry stays idle in worker threads (src/cli/main.ts).
+  return Boolean(g.process?.versions?.node) && here.protocol === 'file:' && /\.(ts|js|mjs|cjs)$/.test(here.pathname);
 }
 
 /** Workers that compute the gradients of parts 1 … of each batch. */
@@ -191,7 +193,7 @@ export class TrainWorkers {
     if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_ARGUMENT', `training workers run on 'wasm' or 'cpu', got backend '${backend}'`);
     const here = new URL(import.meta.url);
     if (!parallelTrainingSupported()) {
-      throw new EarshotError('UNSUPPORTED', `data-parallel training starts src/model/parallel.ts as its worker script, which is not a file of its own here (${here.href.slice(0, 80)}); use workers: 1`);
+      throw new EarshotError('UNSUPPORTED', `data-parallel training needs Node and a module file to start its workers from, got ${here.href.slice(0, 80)}; use workers: 1`);
     }
     const { Worker } = await import('node:worker_threads');
     const started: NodeWorker[] = [];
