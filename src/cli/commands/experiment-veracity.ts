@@ -1,0 +1,193 @@
+/**
+ * `earshot experiment veracity --domain waveform|spectrogram`: the veracity experiments of
+ * Praher, Prinz et al. (2021; methods.md §6) — flip test, localised perturbations, fidelity of
+ * correct vs wrong explanations and the "drawing on the spectrogram" test — with LIME and
+ * KernelSHAP on the 5 × 4 time-frequency grid (src/veracity/experiment*.ts, docs/veracity.md).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join, resolve, basename, dirname, relative } from 'node:path';
+import { EarshotError } from '../../../bindings/errors.ts';
+import { ATTACK_DEFAULTS } from '../../veracity/attack.ts';
+import { VERACITY_METHODS, type VeracityConfig, type VeracityMethod } from '../../veracity/experiment.ts';
+import { assetFiles, corpusTestFiles, runVeracity, type VeracityPart } from '../../veracity/experiment-run.ts';
+import type { Command } from '../commands.ts';
+import { findDefaultModel } from '../model-loader.ts';
+import { loadWeights } from '../../model/weights.ts';
+import { parseCommandArgs } from './mel.ts';
+
+const HELP = `Usage: earshot experiment veracity --domain <waveform|spectrogram> [options]
+
+The veracity tests of Praher, Prinz et al. (ISMIR 2021; docs/veracity.md): adversarial attacks
+(C&W-style, methods.md §6) on excerpts the model calls "voice" or "no voice", then
+  flip test     add back only the top-k segments of the perturbation (by the explanation, or by
+                L2 norm): Table 1 (k = 3), Fig. 2 (k = 1…20), Table 2 (all positive)
+  localised     only the k ∈ --ks largest-norm segments; does the explanation find them (Fig. 3)?
+  fidelity      R² of correct vs wrong explanations at k = 1 (Fig. 4)
+  drawing       a sung note drawn into a "no voice" excerpt until it says "voice" (Fig. 1)
+Explanations on the 5 × 4 time-frequency grid of the log-mel excerpt: LIME (N_s = 8192, 'mean'
+content, cosine distance, kernel width 0.25) and KernelSHAP. Writes CSV, PNG and summary.txt to
+--out; the run is resumable (rerun the same command after an interruption).
+
+Data:
+  --domain <d>            waveform | spectrogram: where the attack perturbs       (required)
+  --files <a.wav,…>       audio files (default: the test split of --corpus plus assets/*.wav)
+  --corpus <dir>          the in-project corpus                                   [corpus]
+  --no-assets             leave out the bundled clips in assets/
+  --excerpts <N>          excerpts per predicted label ("voice", "no voice")      [8]
+  --draw-excerpts <N>     "no voice" excerpts for the drawing part                [8]
+  --parts <list>          adversarial,drawing       [adversarial; spectrogram: adversarial,drawing]
+  --seed <S>              excerpt selection and explanation seeds                 [0]
+
+Attack (defaults: the paper's per domain, methods.md §6):
+  --max-iterations <N>    at most N Adam steps per excerpt                        [1000]
+  --epsilon <e>  --eta <l>  --alpha <a>
+  --threshold <t>         decision threshold on P(voice)    [the model's tuned threshold]
+
+Explanations:
+  --methods <list>        lime,kernelshap                                         [lime,kernelshap]
+  --samples <N>           LIME N_s                                                [8192]
+  --kernel-width <w>      LIME kernel width                                       [0.25]
+  --shap-samples <N>      KernelSHAP coalitions (shap's default 2·d + 2048)       [2088]
+  --ks <list>             k of the localised experiment                           [1,3,5]
+  --draw-ks <list>        drawn components (lowest frequency blocks of one time block) [1,2,3]
+
+Run:
+  --model <dir>           weight directory, or random:SEED          [assets/models/svd-default]
+  --engine <e>            auto | tfjs | ort | ort-web (explanations' forward passes)  [auto]
+  --workers <N>           worker threads (one TF.js backend + one engine each)    [2]
+  --fresh                 discard the journal and start over
+  -o, --out <dir>         output directory                     [results/veracity/<domain>]`;
+
+function usage(msg: string): never {
+  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot experiment veracity --help\`)`);
+}
+
+function intOpt(v: string | boolean | undefined, name: string, def: number, min: number, max = 2 ** 31 - 1): number {
+  if (v === undefined) return def;
+  const s = String(v);
+  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usage(`--${name} must be an integer in [${min}, ${max}], got '${s}'`);
+  return Number(s);
+}
+
+function numOpt(v: string | boolean | undefined, name: string, min: number, max: number, exclusiveMin = false): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v).trim();
+  const x = Number(s);
+  if (s === '' || !Number.isFinite(x) || x < min || x > max || (exclusiveMin && x === min)) usage(`--${name} must be a number in ${exclusiveMin ? '(' : '['}${min}, ${max}], got '${String(v)}'`);
+  return x;
+}
+
+function listOpt(v: string | boolean | undefined, name: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  const items = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) usage(`--${name} must be a comma-separated list, got '${String(v)}'`);
+  return items;
+}
+
+function intList(v: string | boolean | undefined, name: string, def: number[], min: number, max: number): number[] {
+  const items = listOpt(v, name);
+  if (!items) return def;
+  const out = items.map((s) => {
+    if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usage(`--${name}: each value must be an integer in [${min}, ${max}], got '${s}'`);
+    return Number(s);
+  });
+  if (new Set(out).size !== out.length) usage(`--${name} has repeated values: '${String(v)}'`);
+  return out;
+}
+
+export const experimentVeracity: Command = {
+  summary: 'veracity tests of LIME / KernelSHAP with adversarial excerpts (Praher, Prinz et al. 2021)',
+  help: HELP,
+  async run(args: string[]): Promise<number> {
+    const { values, positionals } = parseCommandArgs('experiment veracity', args, {
+      domain: { type: 'string' },
+      files: { type: 'string' },
+      corpus: { type: 'string' },
+      'no-assets': { type: 'boolean' },
+      excerpts: { type: 'string' },
+      'draw-excerpts': { type: 'string' },
+      parts: { type: 'string' },
+      seed: { type: 'string' },
+      'max-iterations': { type: 'string' },
+      epsilon: { type: 'string' },
+      eta: { type: 'string' },
+      alpha: { type: 'string' },
+      threshold: { type: 'string' },
+      methods: { type: 'string' },
+      samples: { type: 'string' },
+      'kernel-width': { type: 'string' },
+      'shap-samples': { type: 'string' },
+      ks: { type: 'string' },
+      'draw-ks': { type: 'string' },
+      model: { type: 'string' },
+      engine: { type: 'string' },
+      workers: { type: 'string' },
+      fresh: { type: 'boolean' },
+      out: { type: 'string', short: 'o' },
+    });
+    if (positionals.length) usage(`unexpected argument '${positionals[0]}' (give audio files with --files a.wav,b.wav)`);
+    const domain = values.domain;
+    if (domain === undefined) usage('--domain is required: waveform or spectrogram');
+    if (domain !== 'waveform' && domain !== 'spectrogram') usage(`--domain must be waveform or spectrogram, got '${String(domain)}'`);
+    const methods = (listOpt(values.methods, 'methods') ?? ['lime', 'kernelshap']) as VeracityMethod[];
+    for (const m of methods) if (!VERACITY_METHODS.includes(m)) usage(`--methods: unknown method '${m}' (known: ${VERACITY_METHODS.join(', ')})`);
+    if (new Set(methods).size !== methods.length) usage(`--methods has repeated values: '${String(values.methods)}'`);
+    const parts = (listOpt(values.parts, 'parts') ?? (domain === 'spectrogram' ? ['adversarial', 'drawing'] : ['adversarial'])) as VeracityPart[];
+    for (const p of parts) if (p !== 'adversarial' && p !== 'drawing') usage(`--parts: unknown part '${p}' (known: adversarial, drawing)`);
+    const engine = values.engine === undefined ? 'auto' : String(values.engine);
+    if (!['auto', 'tfjs', 'ort', 'ort-web'].includes(engine)) usage(`--engine must be one of auto, tfjs, ort, ort-web, got '${engine}'`);
+    let model: string;
+    if (values.model === undefined) {
+      const dir = findDefaultModel();
+      if (!dir) throw new EarshotError('MODEL_MISSING', 'the bundled default model assets/models/svd-default/ is not there; train it (`earshot train`) or pass --model DIR');
+      model = dir;
+    } else {
+      model = /^random:/.test(String(values.model)) ? String(values.model) : resolve(String(values.model));
+    }
+    // journals record the model path; keep it relative to the working directory where it can be
+    if (!/^random:/.test(model) && !relative(process.cwd(), model).startsWith('..')) model = relative(process.cwd(), model) || '.';
+    let threshold = numOpt(values.threshold, 'threshold', 0, 1);
+    if (threshold === undefined) {
+      threshold = /^random:/.test(model) ? 0.5 : (await loadWeights(model)).info.threshold;
+    }
+    const defaults = ATTACK_DEFAULTS[domain];
+    const config: VeracityConfig = {
+      domain,
+      model,
+      engine: engine as VeracityConfig['engine'],
+      threshold,
+      maxIterations: intOpt(values['max-iterations'], 'max-iterations', defaults.maxIterations, 1, 100000),
+      epsilon: numOpt(values.epsilon, 'epsilon', 0, Infinity, true) ?? defaults.epsilon,
+      eta: numOpt(values.eta, 'eta', 0, Infinity, true) ?? defaults.eta,
+      alpha: numOpt(values.alpha, 'alpha', 0, Infinity) ?? defaults.alpha,
+      samples: intOpt(values.samples, 'samples', 8192, 2, 1 << 24),
+      kernelWidth: numOpt(values['kernel-width'], 'kernel-width', 0, Infinity, true) ?? 0.25,
+      shapSamples: intOpt(values['shap-samples'], 'shap-samples', 2088, 2, 1 << 24),
+      methods,
+      ks: intList(values.ks, 'ks', [1, 3, 5], 1, 20),
+      drawKs: intList(values['draw-ks'], 'draw-ks', [1, 2, 3], 1, 4),
+      seed: intOpt(values.seed, 'seed', 0, 0, 0xffffffff),
+    };
+    let files: Array<{ file: string; name: string }>;
+    const given = listOpt(values.files, 'files');
+    if (given) files = given.map((f) => ({ file: f, name: `${basename(dirname(resolve(f)))}/${basename(f, '.wav')}` }));
+    else files = [...corpusTestFiles(String(values.corpus ?? 'corpus')), ...(values['no-assets'] ? [] : assetFiles('assets'))];
+    const out = String(values.out ?? join('results', 'veracity', domain));
+    const workers = intOpt(values.workers, 'workers', 2, 1, 64);
+    const t0 = Date.now();
+    const r = await runVeracity({
+      config,
+      files,
+      parts,
+      excerpts: intOpt(values.excerpts, 'excerpts', 8, 0, 100000),
+      drawExcerpts: intOpt(values['draw-excerpts'], 'draw-excerpts', 8, 0, 100000),
+      out,
+      workers,
+      fresh: Boolean(values.fresh),
+    });
+    const run = { command: `earshot experiment veracity ${args.join(' ')}`, finished: new Date().toISOString(), wallSeconds: (Date.now() - t0) / 1000, workers, files: files.length, adversarialExcerpts: r.adversarial?.length ?? 0, drawingExcerpts: r.drawing?.length ?? 0 };
+    await writeFile(join(out, 'run.json'), JSON.stringify(run, null, 1) + '\n');
+    for (const f of [...r.written, join(out, 'run.json')]) console.log(f);
+    return 0;
+  },
+};

@@ -1,0 +1,316 @@
+/**
+ * Minimal raster plots for the veracity figures (line plots of flip rates, grouped bars of
+ * recovered segments, box plots of fidelity), drawn into RGB pixels and encoded with earshot's
+ * PNG encoder (src/render/png.ts). No dependency, no fonts: a 3×5 bitmap font for upper-case
+ * labels and numbers, scaled by an integer factor.
+ */
+import { encodePng, type Deflate } from '../render/png.ts';
+import type { BoxStats } from './fidelity.ts';
+
+type RGB = readonly [number, number, number];
+
+// 3×5 glyphs, rows top to bottom, 3 bits each (MSB = left column)
+const FONT: Record<string, number[]> = {
+  A: [2, 5, 7, 5, 5], B: [6, 5, 6, 5, 6], C: [3, 4, 4, 4, 3], D: [6, 5, 5, 5, 6], E: [7, 4, 6, 4, 7], F: [7, 4, 6, 4, 4],
+  G: [3, 4, 5, 5, 3], H: [5, 5, 7, 5, 5], I: [7, 2, 2, 2, 7], J: [1, 1, 1, 5, 2], K: [5, 5, 6, 5, 5], L: [4, 4, 4, 4, 7],
+  M: [5, 7, 7, 5, 5], N: [6, 5, 5, 5, 5], O: [2, 5, 5, 5, 2], P: [6, 5, 6, 4, 4], Q: [2, 5, 5, 6, 3], R: [6, 5, 6, 5, 5],
+  S: [3, 4, 2, 1, 6], T: [7, 2, 2, 2, 2], U: [5, 5, 5, 5, 7], V: [5, 5, 5, 5, 2], W: [5, 5, 7, 7, 5], X: [5, 5, 2, 5, 5],
+  Y: [5, 5, 2, 2, 2], Z: [7, 1, 2, 4, 7],
+  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
+  '-': [0, 0, 7, 0, 0], '+': [0, 2, 7, 2, 0], '.': [0, 0, 0, 0, 2], ',': [0, 0, 0, 2, 4], ' ': [0, 0, 0, 0, 0],
+  '%': [5, 1, 2, 4, 5], '=': [0, 7, 0, 7, 0], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], '/': [1, 1, 2, 4, 4],
+  ':': [0, 2, 0, 2, 0], '>': [4, 2, 1, 2, 4], '<': [1, 2, 4, 2, 1], '_': [0, 0, 0, 0, 7], '"': [5, 5, 0, 0, 0],
+  '|': [2, 2, 2, 2, 2], '#': [5, 7, 5, 7, 5],
+};
+
+export const COLOURS = {
+  blue: [31, 119, 180] as RGB,
+  orange: [255, 127, 14] as RGB,
+  green: [44, 160, 44] as RGB,
+  red: [214, 39, 40] as RGB,
+  purple: [148, 103, 189] as RGB,
+  grey: [127, 127, 127] as RGB,
+  black: [0, 0, 0] as RGB,
+  light: [225, 225, 225] as RGB,
+};
+export const SERIES_COLOURS: readonly RGB[] = [COLOURS.blue, COLOURS.orange, COLOURS.green, COLOURS.red, COLOURS.purple, COLOURS.grey];
+
+export class Canvas {
+  readonly px: Uint8Array;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.px = new Uint8Array(width * height * 3).fill(255);
+  }
+
+  set(x: number, y: number, c: RGB): void {
+    x = Math.round(x);
+    y = Math.round(y);
+    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
+    const p = (y * this.width + x) * 3;
+    this.px[p] = c[0];
+    this.px[p + 1] = c[1];
+    this.px[p + 2] = c[2];
+  }
+
+  rect(x0: number, y0: number, x1: number, y1: number, c: RGB): void {
+    const [a, b] = [Math.round(Math.min(x0, x1)), Math.round(Math.max(x0, x1))];
+    const [u, v] = [Math.round(Math.min(y0, y1)), Math.round(Math.max(y0, y1))];
+    for (let y = u; y <= v; y++) for (let x = a; x <= b; x++) this.set(x, y, c);
+  }
+
+  frame(x0: number, y0: number, x1: number, y1: number, c: RGB): void {
+    this.line(x0, y0, x1, y0, c);
+    this.line(x1, y0, x1, y1, c);
+    this.line(x1, y1, x0, y1, c);
+    this.line(x0, y1, x0, y0, c);
+  }
+
+  /** A line of width `w` pixels (square brush). */
+  line(x0: number, y0: number, x1: number, y1: number, c: RGB, w = 1): void {
+    const n = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
+    const r = Math.floor((w - 1) / 2);
+    for (let i = 0; i <= n; i++) {
+      const x = x0 + ((x1 - x0) * i) / n;
+      const y = y0 + ((y1 - y0) * i) / n;
+      for (let dy = -r; dy <= w - 1 - r; dy++) for (let dx = -r; dx <= w - 1 - r; dx++) this.set(x + dx, y + dy, c);
+    }
+  }
+
+  dashed(x0: number, y0: number, x1: number, y1: number, c: RGB, dash = 4): void {
+    const n = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
+    for (let i = 0; i <= n; i++) if (Math.floor(i / dash) % 2 === 0) this.set(x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n, c);
+  }
+
+  marker(x: number, y: number, c: RGB, kind: 'circle' | 'triangle' | 'square', s = 3): void {
+    for (let dy = -s; dy <= s; dy++) {
+      for (let dx = -s; dx <= s; dx++) {
+        const inside = kind === 'circle' ? dx * dx + dy * dy <= s * s + 1 : kind === 'square' ? true : dy >= -s && Math.abs(dx) <= (dy + s) / 2;
+        if (inside) this.set(x + dx, y + dy, c);
+      }
+    }
+  }
+
+  /** Text (upper-cased) with its top-left corner at (x, y); `align` relative to x. */
+  text(x: number, y: number, s: string, c: RGB = COLOURS.black, gs = 2, align: 'left' | 'center' | 'right' = 'left'): void {
+    const t = s.toUpperCase();
+    const w = textWidth(t, gs);
+    let cx = Math.round(align === 'left' ? x : align === 'center' ? x - w / 2 : x - w);
+    for (const ch of t) {
+      const g = FONT[ch] ?? FONT[' ']!;
+      for (let r = 0; r < 5; r++) {
+        for (let col = 0; col < 3; col++) {
+          if (!((g[r]! >> (2 - col)) & 1)) continue;
+          for (let dy = 0; dy < gs; dy++) for (let dx = 0; dx < gs; dx++) this.set(cx + col * gs + dx, y + r * gs + dy, c);
+        }
+      }
+      cx += 4 * gs;
+    }
+  }
+
+  /** Text rotated 90° counter-clockwise (reads bottom to top), centred on (x, y). */
+  textUp(x: number, y: number, s: string, c: RGB = COLOURS.black, gs = 2): void {
+    const t = s.toUpperCase();
+    const w = textWidth(t, gs);
+    let cy = Math.round(y + w / 2);
+    for (const ch of t) {
+      const g = FONT[ch] ?? FONT[' ']!;
+      for (let r = 0; r < 5; r++) {
+        for (let col = 0; col < 3; col++) {
+          if (!((g[r]! >> (2 - col)) & 1)) continue;
+          for (let dy = 0; dy < gs; dy++) for (let dx = 0; dx < gs; dx++) this.set(x + r * gs + dx, cy - col * gs - dy, c);
+        }
+      }
+      cy -= 4 * gs;
+    }
+  }
+
+  png(deflate?: Deflate): Uint8Array {
+    return encodePng(this.px, this.width, this.height, { deflate });
+  }
+}
+
+export function textWidth(text: string, gs: number): number {
+  return text.length * 4 * gs - gs;
+}
+
+/** A compact number for axis ticks. */
+function tick(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(2)));
+}
+
+interface Axes {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  sx: (v: number) => number;
+  sy: (v: number) => number;
+}
+
+/** Frame, grid, ticks and labels of one panel at (left, top, w, h) for ranges [xmin, xmax] × [ymin, ymax]. */
+function axes(
+  cv: Canvas,
+  left: number,
+  top: number,
+  w: number,
+  h: number,
+  o: { xRange: [number, number]; yRange: [number, number]; xTicks?: number[]; yTicks: number[]; xTickLabels?: string[]; title?: string; xLabel?: string; yLabel?: string },
+): Axes {
+  const x0 = left + 44;
+  const y0 = top + (o.title ? 20 : 6);
+  const x1 = left + w - 8;
+  const y1 = top + h - 34;
+  const sx = (v: number) => x0 + ((v - o.xRange[0]) / (o.xRange[1] - o.xRange[0] || 1)) * (x1 - x0);
+  const sy = (v: number) => y1 - ((v - o.yRange[0]) / (o.yRange[1] - o.yRange[0] || 1)) * (y1 - y0);
+  for (const t of o.yTicks) {
+    cv.line(x0, sy(t), x1, sy(t), COLOURS.light);
+    cv.text(x0 - 5, sy(t) - 5, tick(t), COLOURS.black, 2, 'right');
+  }
+  (o.xTicks ?? []).forEach((t, i) => {
+    cv.line(sx(t), y1, sx(t), y1 + 3, COLOURS.black);
+    cv.text(sx(t), y1 + 6, o.xTickLabels?.[i] ?? tick(t), COLOURS.black, 2, 'center');
+  });
+  cv.frame(x0, y0, x1, y1, COLOURS.black);
+  if (o.title) cv.text((x0 + x1) / 2, top + 4, o.title, COLOURS.black, 2, 'center');
+  if (o.xLabel) cv.text((x0 + x1) / 2, y1 + 20, o.xLabel, COLOURS.black, 2, 'center');
+  if (o.yLabel) cv.textUp(left + 2, (y0 + y1) / 2, o.yLabel, COLOURS.black, 2);
+  return { x0, y0, x1, y1, sx, sy };
+}
+
+export interface LineSeries {
+  name: string;
+  /** y per x (NaN = gap). */
+  x: number[];
+  y: number[];
+  marker?: 'circle' | 'triangle' | 'square';
+  colour?: RGB;
+}
+
+export interface LinePanel {
+  title: string;
+  series: LineSeries[];
+}
+
+/** Panels of line plots side by side, sharing ranges; legend under the first panel's title. */
+export function linePlots(panels: LinePanel[], o: { xLabel: string; yLabel: string; xRange: [number, number]; yRange: [number, number]; xTicks: number[]; yTicks: number[]; panelWidth?: number; height?: number }): Canvas {
+  const pw = o.panelWidth ?? 360;
+  const H = o.height ?? 300;
+  const cv = new Canvas(pw * panels.length, H);
+  panels.forEach((p, i) => {
+    const a = axes(cv, i * pw, 0, pw, H, { ...o, title: p.title });
+    p.series.forEach((s, si) => {
+      const c = s.colour ?? SERIES_COLOURS[si % SERIES_COLOURS.length]!;
+      let prev: [number, number] | null = null;
+      for (let j = 0; j < s.x.length; j++) {
+        const y = s.y[j]!;
+        if (!Number.isFinite(y)) {
+          prev = null;
+          continue;
+        }
+        const pt: [number, number] = [a.sx(s.x[j]!), a.sy(y)];
+        if (prev) cv.dashed(prev[0], prev[1], pt[0], pt[1], c, 5);
+        cv.marker(pt[0], pt[1], c, s.marker ?? 'circle', 3);
+        prev = pt;
+      }
+      if (i === 0) {
+        const ly = a.y0 + 8 + si * 14;
+        cv.marker(a.x0 + 12, ly + 4, c, s.marker ?? 'circle', 3);
+        cv.text(a.x0 + 20, ly, s.name, c, 2);
+      }
+    });
+  });
+  return cv;
+}
+
+export interface BarGroup {
+  /** Group label under the axis (e.g. the number recovered). */
+  label: string;
+  /** One value per series. */
+  values: number[];
+}
+
+export interface BarPanel {
+  title: string;
+  groups: BarGroup[];
+}
+
+/** Panels of grouped bars; `seriesNames` in a legend in the first panel. */
+export function barPlots(panels: BarPanel[], o: { seriesNames: string[]; xLabel: string; yLabel: string; yMax?: number; panelWidth?: number; height?: number }): Canvas {
+  const pw = o.panelWidth ?? 300;
+  const H = o.height ?? 280;
+  const cv = new Canvas(pw * panels.length, H);
+  const all = panels.flatMap((p) => p.groups.flatMap((g) => g.values)).filter(Number.isFinite);
+  const yMax = o.yMax ?? niceMax(Math.max(1, ...all));
+  const yTicks = ticksTo(yMax);
+  panels.forEach((p, i) => {
+    const G = p.groups.length;
+    const a = axes(cv, i * pw, 0, pw, H, { title: p.title, xLabel: o.xLabel, yLabel: i === 0 ? o.yLabel : undefined, xRange: [-0.5, G - 0.5], yRange: [0, yMax], yTicks, xTicks: p.groups.map((_, j) => j), xTickLabels: p.groups.map((g) => g.label) });
+    const S = o.seriesNames.length;
+    const slot = (a.sx(1) - a.sx(0)) * 0.8;
+    const bw = slot / S;
+    p.groups.forEach((g, j) => {
+      g.values.forEach((v, s) => {
+        if (!Number.isFinite(v) || v <= 0) return;
+        const xl = a.sx(j) - slot / 2 + s * bw;
+        cv.rect(xl + 1, a.sy(v), xl + bw - 1, a.sy(0) - 1, SERIES_COLOURS[s % SERIES_COLOURS.length]!);
+      });
+    });
+    if (i === 0) {
+      o.seriesNames.forEach((n, s) => {
+        const ly = a.y0 + 6 + s * 14;
+        cv.rect(a.x1 - 100, ly, a.x1 - 92, ly + 8, SERIES_COLOURS[s % SERIES_COLOURS.length]!);
+        cv.text(a.x1 - 88, ly, n, COLOURS.black, 2);
+      });
+    }
+  });
+  return cv;
+}
+
+export interface BoxPanel {
+  title: string;
+  boxes: Array<{ label: string; stats: BoxStats }>;
+}
+
+/** Panels of box plots (whiskers at min / max). */
+export function boxPlots(panels: BoxPanel[], o: { yLabel: string; xLabel?: string; yRange: [number, number]; yTicks: number[]; panelWidth?: number; height?: number }): Canvas {
+  const pw = o.panelWidth ?? 240;
+  const H = o.height ?? 280;
+  const cv = new Canvas(pw * panels.length, H);
+  panels.forEach((p, i) => {
+    const B = p.boxes.length;
+    const a = axes(cv, i * pw, 0, pw, H, { title: p.title, xLabel: o.xLabel, yLabel: i === 0 ? o.yLabel : undefined, xRange: [-0.5, B - 0.5], yRange: o.yRange, yTicks: o.yTicks, xTicks: p.boxes.map((_, j) => j), xTickLabels: p.boxes.map((b) => `${b.label} N=${b.stats.n}`) });
+    const half = (a.sx(1) - a.sx(0)) * 0.25;
+    const clampY = (v: number) => a.sy(Math.min(o.yRange[1], Math.max(o.yRange[0], v)));
+    p.boxes.forEach((b, j) => {
+      const s = b.stats;
+      if (s.n === 0) return;
+      const c = SERIES_COLOURS[j % SERIES_COLOURS.length]!;
+      const x = a.sx(j);
+      cv.line(x, clampY(s.min), x, clampY(s.q1), COLOURS.black);
+      cv.line(x, clampY(s.q3), x, clampY(s.max), COLOURS.black);
+      cv.line(x - half / 2, clampY(s.min), x + half / 2, clampY(s.min), COLOURS.black);
+      cv.line(x - half / 2, clampY(s.max), x + half / 2, clampY(s.max), COLOURS.black);
+      cv.rect(x - half, clampY(s.q3), x + half, clampY(s.q1), c);
+      cv.frame(x - half, clampY(s.q3), x + half, clampY(s.q1), COLOURS.black);
+      cv.line(x - half, clampY(s.median), x + half, clampY(s.median), COLOURS.black, 2);
+    });
+  });
+  return cv;
+}
+
+function niceMax(v: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+function ticksTo(max: number): number[] {
+  const step = niceMax(max / 5);
+  const out: number[] = [];
+  for (let v = 0; v <= max + 1e-9; v += step) out.push(Number(v.toPrecision(6)));
+  return out;
+}
