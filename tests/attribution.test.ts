@@ -41,7 +41,7 @@ function tinyTarget(f: (x: tf.Tensor2D) => tf.Tensor): GradientTarget {
       return c === 1 ? s : tf.neg(s);
     }),
     probabilities: (x) => tf.tidy(() => {
-      const p = tf.sigmoid(f(tf.reshape(x, [-1, N]) as tf.Tensor2D)).reshape([-1, 1]);
+      const p = tf.reshape(tf.sigmoid(f(tf.reshape(x, [-1, N]) as tf.Tensor2D)), [-1, 1]);
       return tf.concat([tf.sub(1, p), p], 1);
     }),
   };
