@@ -8,3 +8,4 @@ export * from './conv_grad.ts';
 export * from './lime.ts';
 export * from './separate.ts';
 export * from './frontend_grad.ts';
+export * from './audiolime.ts';
