@@ -7,6 +7,7 @@ import { exportOnnxCommand } from '../model/onnx/cli.ts';
 import { predict } from './commands/predict.ts';
 import { separateCmd } from './commands/separate.ts';
 import { experiment } from './commands/experiment.ts';
+import { trainLmac } from './commands/train-lmac.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -24,4 +25,5 @@ export const commands: Record<string, Command> = {
   predict,
   separate: separateCmd,
   experiment,
+  'train-lmac': trainLmac,
 };
