@@ -106,8 +106,8 @@ export function maskedLevel(logMel: Float32Array, mask: Float32Array): number {
   return s / n;
 }
 
-/** The default gain ladder relative to the drawn cells' level: 2^(s/2) for s = −4 … 20 (¼ … 1024). */
-export const GAIN_STEPS: readonly number[] = Array.from({ length: 25 }, (_, i) => Math.pow(2, (i - 4) / 2));
+/** The default gain ladder relative to the drawn cells' level: 2^(s/2) for s = −16 … 20 (1/256 … 1024). */
+export const GAIN_STEPS: readonly number[] = Array.from({ length: 37 }, (_, i) => Math.pow(2, (i - 16) / 2));
 
 export interface DrawResult {
   /** Smallest ladder gain (absolute) whose drawing the model calls "voice", or null if none did. */

@@ -120,7 +120,9 @@ export async function runVeracity(o: VeracityRunOptions): Promise<VeracityRunRes
     result.written.push(...(await writeOut(o.out, summariseAdversarial(records, c, nodeDeflate))));
   }
   if (o.parts.includes('drawing')) {
-    const picks = selectExcerpts(frames, o.drawExcerpts, c.threshold, (c.seed + 1) >>> 0, [0]);
+    // clearly "no voice" excerpts (P ≤ threshold / 2): drawing into one that is nearly "voice" already proves nothing
+    const clear = frames.map((f) => ({ ...f, p: Float32Array.from(f.p, (v) => (v <= c.threshold / 2 ? v : 1)) }));
+    const picks = selectExcerpts(clear, o.drawExcerpts, c.threshold, (c.seed + 1) >>> 0, [0]);
     const rng = new Rng((c.seed + 2) >>> 0);
     log(`veracity drawing: ${picks.length} "no voice" excerpts`);
     const jobs = picks.map((p, i) => ({
