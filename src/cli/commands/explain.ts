@@ -439,6 +439,8 @@ export async function explainCommand(args: string[]): Promise<number> {
  * one (loaded on demand). slime and kernelshap share the spectrogram-component options above.
  */
 const OTHER_METHODS: Record<string, () => Promise<Command>> = {
+  audiolime: async () => (await import('./explain-audiolime.ts')).explainAudioLimeCmd,
+  lmac: async () => (await import('./explain-lmac.ts')).explainLmacCmd,
 };
 
 function methodOf(args: string[]): string | undefined {
