@@ -16,6 +16,7 @@ import { initBackend } from './backend.ts';
 import { SvdCnn, checkArchitecture, svdGeometry } from './svdcnn.ts';
 import { loadWeights, type WeightSet, type WeightSource } from './weights.ts';
 import { exportSvdOnnx, type OnnxForm } from './onnx/export.ts';
+import { registerTask, WorkerPool, workersSupported } from '../parallel/pool.ts';
 import { OnnxClassifier, cpuCount, defaultImporter, type ModuleImporter, type OrtEngine } from './onnx/runtime.ts';
 
 export type EngineName = 'tfjs' | 'ort' | 'ort-web';
@@ -227,23 +228,26 @@ async function ortEngine(engine: OrtEngine, w: WeightSet, opts: EngineOptions, f
 // ------------------------------------------------------------------ TF.js worker pool (Node)
 
 type PoolJob = { op: 'predict'; data: Float32Array; n: number } | { op: 'frames'; data: Float32Array; frames: number; padded: boolean; chunkFrames: number };
-type PoolRequest = PoolJob & { id: number };
-type PoolReply = { id: number; out?: Float32Array; error?: { code?: string; message: string }; ready?: boolean };
 
-interface NodeWorker {
-  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
-  on(ev: 'message', f: (m: PoolReply) => void): void;
-  on(ev: 'error', f: (e: Error) => void): void;
-  on(ev: 'exit', f: (code: number) => void): void;
-  terminate(): Promise<number>;
-  ref(): void;
-  unref(): void;
-}
+// The worker side: one SvdCnn on its own TF.js wasm backend per worker thread.
+type PoolState = { model: SvdCnn; batchSize: number };
+registerTask<PoolJob, Float32Array, PoolState, { weights: WeightSet; batchSize: number }>('tfjs-engine', {
+  async init(d: { weights: WeightSet; batchSize: number }) {
+    await initBackend('wasm');
+    return { model: new SvdCnn(d.weights), batchSize: d.batchSize };
+  },
+  run(job, s) {
+    return job.op === 'predict' ? s.model.predict(job.data, job.n, { batchSize: s.batchSize }) : s.model.predictFrames(job.data, job.frames, { padded: job.padded, chunkFrames: job.chunkFrames });
+  },
+  dispose(s) {
+    s.model.dispose();
+  },
+});
 
 /**
- * `workers` TF.js wasm backends in worker_threads (tfjs-backend-wasm has no threads in Node).
- * predict splits the batch into one contiguous part per worker and concatenates the answers;
- * the worker script is this module itself (started with the parent's execArgv, e.g. tsx).
+ * `workers` TF.js wasm backends in worker_threads (tfjs-backend-wasm has no threads in Node),
+ * on src/parallel/pool.ts. predict splits the batch into one contiguous part per worker and
+ * concatenates the answers.
  */
 class TfjsPool implements EngineClassifier {
   readonly engine = 'tfjs' as const;
@@ -251,12 +255,10 @@ class TfjsPool implements EngineClassifier {
   readonly inputShape: number[];
   readonly labels: string[];
   readonly threshold: number;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   private disposed = false;
 
   private constructor(
-    private readonly workers: NodeWorker[],
+    private readonly pool: WorkerPool<PoolJob, Float32Array>,
     w: WeightSet,
     readonly fallbacks: string[],
   ) {
@@ -267,75 +269,26 @@ class TfjsPool implements EngineClassifier {
   }
 
   get threads(): number {
-    return this.workers.length;
+    return this.pool.size;
   }
 
   static async create(w: WeightSet, count: number, batchSize: number, fallbacks: string[]): Promise<TfjsPool> {
-    const here = new URL(import.meta.url);
-    // From a bundle the workers import the bundle itself (its CLI entry stays idle in workers).
-    if (here.protocol !== 'file:' || !/\.(ts|js|mjs|cjs)$/.test(here.pathname)) {
-      throw new EarshotError('ENGINE_UNAVAILABLE', `the TF.js worker pool needs Node and a module file to start its workers from, got ${here.href.slice(0, 80)}; use workers: 1 or an ORT engine`);
+    if (!workersSupported(import.meta.url)) {
+      throw new EarshotError('ENGINE_UNAVAILABLE', `the TF.js worker pool needs Node and a module file to start its workers from, got ${import.meta.url.slice(0, 80)}; use workers: 1 or an ORT engine`);
     }
-    const { Worker } = await import('node:worker_threads');
-    const started: NodeWorker[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        // A tiny eval'd bootstrap that imports this module. Workers do not inherit the parent's
-        // module hooks, so running from TypeScript sources registers tsx in the worker first.
-        const load = `import(${JSON.stringify(here.href)})`;
-        const boot = here.pathname.endsWith('.ts') ? `import('tsx/esm/api').then((t) => { t.register(); return ${load}; })` : load;
-        const wk = new Worker(boot, { eval: true, workerData: { earshotTfjsWorker: true, weights: w, batchSize } }) as unknown as NodeWorker;
-        started.push(wk);
-      }
-      await Promise.all(
-        started.map(
-          (wk, i) =>
-            new Promise<void>((resolve, reject) => {
-              wk.on('message', (m) => (m.ready ? resolve() : m.error && m.id === 0 ? reject(new EarshotError(m.error.code ?? 'ENGINE_UNAVAILABLE', `TF.js worker ${i}: ${m.error.message}`)) : undefined));
-              wk.on('error', (e) => reject(new EarshotError('ENGINE_UNAVAILABLE', `TF.js worker ${i} failed to start: ${e.message}`)));
-            }),
-        ),
-      );
-    } catch (e) {
-      await Promise.all(started.map((wk) => wk.terminate()));
-      throw e;
-    }
-    const pool = new TfjsPool(started, w, fallbacks);
-    for (const wk of started) {
-      wk.on('message', (m) => pool.settle(m));
-      wk.on('error', (e) => pool.failAll(e));
-      wk.on('exit', (code) => {
-        if (!pool.disposed) pool.failAll(new Error(`a TF.js worker exited (code ${code})`));
-      });
-      wk.unref();
-    }
-    return pool;
+    const pool = await WorkerPool.create<PoolJob, Float32Array, { weights: WeightSet; batchSize: number }>({
+      taskModule: import.meta.url,
+      task: 'tfjs-engine',
+      workers: count,
+      initData: { weights: w, batchSize },
+      startCode: 'ENGINE_UNAVAILABLE',
+    });
+    return new TfjsPool(pool, w, fallbacks);
   }
 
-  private settle(m: PoolReply): void {
-    if (m.ready || !m.id) return;
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    if (this.pending.size === 0) for (const wk of this.workers) wk.unref();
-    if (m.error) p.reject(new EarshotError(m.error.code ?? 'ENGINE_ERROR', m.error.message));
-    else p.resolve(m.out!);
-  }
-
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(new EarshotError('ENGINE_ERROR', `TF.js worker pool: ${e.message}`));
-    this.pending.clear();
-    for (const wk of this.workers) wk.unref();
-  }
-
-  private call(wk: NodeWorker, req: PoolJob): Promise<Float32Array> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      // Idle workers are unref'd (they must not keep the process alive); busy ones are ref'd
-      // so the process waits for the answer.
-      if (this.pending.size === 0) for (const w of this.workers) w.ref();
-      this.pending.set(id, { resolve, reject });
-      wk.postMessage({ ...req, id }, [req.data.buffer as ArrayBuffer]);
+  private call(job: PoolJob): Promise<Float32Array> {
+    return this.pool.run(job, [job.data.buffer as ArrayBuffer]).catch((e: Error & { code?: string }) => {
+      throw new EarshotError(e.code ?? 'ENGINE_ERROR', `TF.js worker pool: ${e.message}`);
     });
   }
 
@@ -343,7 +296,7 @@ class TfjsPool implements EngineClassifier {
     if (this.disposed) throw new EarshotError('DISPOSED', `classifier '${this.id}' was disposed`);
     checkPredictInput(this, batch, n);
     const size = this.inputShape[0]! * this.inputShape[1]!;
-    const parts = Math.min(this.workers.length, n);
+    const parts = Math.min(this.pool.size, n);
     const per = Math.ceil(n / parts);
     const jobs: Promise<Float32Array>[] = [];
     // Copies are made before the first await (the batch may be a view into a wasm arena).
@@ -351,7 +304,7 @@ class TfjsPool implements EngineClassifier {
       const s = p * per;
       const m = Math.min(per, n - s);
       if (m <= 0) break;
-      jobs.push(this.call(this.workers[p]!, { op: 'predict', data: batch.slice(s * size, (s + m) * size), n: m }));
+      jobs.push(this.call({ op: 'predict', data: batch.slice(s * size, (s + m) * size), n: m }));
     }
     const outs = await Promise.all(jobs);
     const out = new Float32Array(n);
@@ -366,41 +319,12 @@ class TfjsPool implements EngineClassifier {
   predictFrames(spec: Float32Array, frames: number, opts: { padded?: boolean; chunkFrames?: number } = {}): Promise<Float32Array> {
     if (this.disposed) return Promise.reject(new EarshotError('DISPOSED', `classifier '${this.id}' was disposed`));
     if (!(spec instanceof Float32Array)) return Promise.reject(new EarshotError('BAD_ARGUMENT', 'predictFrames: spec must be a Float32Array'));
-    return this.call(this.workers[0]!, { op: 'frames', data: spec.slice(), frames, padded: opts.padded ?? false, chunkFrames: opts.chunkFrames ?? 1024 });
+    return this.call({ op: 'frames', data: spec.slice(), frames, padded: opts.padded ?? false, chunkFrames: opts.chunkFrames ?? 1024 });
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.failAll(new Error('disposed'));
-    for (const wk of this.workers) void wk.terminate();
+    void this.pool.dispose();
   }
 }
-
-/** Worker side of the pool: this module started with workerData.earshotTfjsWorker. */
-async function tfjsWorkerMain(): Promise<void> {
-  const g = globalThis as { process?: { versions?: { node?: string } } };
-  if (!g.process?.versions?.node) return;
-  const wt = await import('node:worker_threads');
-  if (wt.isMainThread || !(wt.workerData as { earshotTfjsWorker?: boolean } | null)?.earshotTfjsWorker) return;
-  const port = wt.parentPort!;
-  const { weights, batchSize } = wt.workerData as { weights: WeightSet; batchSize: number };
-  let model: SvdCnn;
-  try {
-    await initBackend('wasm');
-    model = new SvdCnn(weights);
-  } catch (e) {
-    port.postMessage({ id: 0, error: { code: (e as EarshotError).code, message: (e as Error).message } });
-    return;
-  }
-  port.on('message', async (req: PoolRequest) => {
-    try {
-      const out = req.op === 'predict' ? await model.predict(req.data, req.n, { batchSize }) : await model.predictFrames(req.data, req.frames, { padded: req.padded, chunkFrames: req.chunkFrames });
-      port.postMessage({ id: req.id, out }, [out.buffer as ArrayBuffer]);
-    } catch (e) {
-      port.postMessage({ id: req.id, error: { code: (e as EarshotError).code, message: (e as Error).message } });
-    }
-  });
-  port.postMessage({ id: 0, ready: true });
-}
-void tfjsWorkerMain();

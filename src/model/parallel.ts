@@ -27,9 +27,7 @@
  * - dropout masks of part k > 0 come from a seed derived from the step seed and k; with one part
  *   the step is exactly `trainStep` of ./train.ts.
  *
- * The worker bootstrap follows ./engines.ts: a tiny eval'd script that registers tsx first when
- * running from TypeScript sources, then imports this module, which starts the worker side when
- * it finds `workerData.earshotTrainWorker`.
+ * The workers are a src/parallel/pool.ts pool running the task 'train-part' registered below.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError, checkInt } from '../../bindings/errors.ts';
@@ -39,17 +37,8 @@ import { SvdCnn } from './svdcnn.ts';
 import type { Adam, TrainableModel } from './train.ts';
 import { registerWasmTrainingKernels } from './wasm_kernels.ts';
 import type { WeightSet } from './weights.ts';
+import { registerTask, WorkerPool, workersSupported } from '../parallel/pool.ts';
 
-type Job = { id: number; weights: Float32Array; x: Float32Array; y: Float32Array; n: number; seed: number };
-type Reply = { id: number; ready?: boolean; grads?: Float32Array; stats?: Float32Array; loss?: number; accuracy?: number; error?: { code?: string; message: string } };
-
-interface NodeWorker {
-  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
-  on(ev: 'message', f: (m: Reply) => void): void;
-  on(ev: 'error', f: (e: Error) => void): void;
-  on(ev: 'exit', f: (code: number) => void): void;
-  terminate(): Promise<number>;
-}
 
 /** What a data-parallel step needs from the model (SvdCnn provides it). */
 export interface ReplicableModel extends TrainableModel {
@@ -158,30 +147,43 @@ export function interleavedPart(x: Float32Array, y: Float32Array, n: number, par
   return { x: xs, y: ys, n: m };
 }
 
-/**
- * Whether worker threads can be started here: the worker script is this module's own file
- * (true when running from the sources or unbundled JS; false inside a bundle such as
- * dist/earshot.mjs, or outside Node).
- */
+/** Whether worker threads can be started here (Node, with this code in a module file). */
 export function parallelTrainingSupported(): boolean {
-  const here = new URL(import.meta.url);
-  const g = globalThis as { process?: { versions?: { node?: string } } };
   // From the sources the worker imports this file; from a bundle (dist/earshot.mjs) it imports
   // the bundle, whose CLI entry stays idle in worker threads (src/cli/main.ts).
-  return Boolean(g.process?.versions?.node) && here.protocol === 'file:' && /\.(ts|js|mjs|cjs)$/.test(here.pathname);
+  return workersSupported(import.meta.url);
 }
 
-/** Workers that compute the gradients of parts 1 … of each batch. */
+type PartJob = { weights: Float32Array; x: Float32Array; y: Float32Array; n: number; seed: number };
+type PartState = { model: SvdCnn; all: tf.Variable[] };
+
+// The worker side: a replica of the model on its own TF.js backend; each job carries the
+// current weights, so replicas never drift.
+registerTask<PartJob, PartResult, PartState, { weights: WeightSet; backend: 'wasm' | 'cpu' }>('train-part', {
+  async init(d) {
+    await initBackend(d.backend);
+    if (d.backend === 'wasm') registerWasmTrainingKernels();
+    const model = new SvdCnn(d.weights);
+    return { model, all: layout(model).all };
+  },
+  run(job, s) {
+    assignFlat(s.all, job.weights);
+    return partGradients(s.model, job.x, job.y, job.n, job.seed);
+  },
+  dispose(s) {
+    s.model.dispose();
+  },
+});
+
+/** Workers that compute the gradients of parts 1 … of each batch (on src/parallel/pool.ts). */
 export class TrainWorkers {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: PartResult) => void; reject: (e: Error) => void }>();
   private disposed = false;
 
-  private constructor(private readonly workers: NodeWorker[]) {}
+  private constructor(private readonly pool: WorkerPool<PartJob, PartResult>) {}
 
   /** Number of parts a step uses (workers + the calling thread). */
   get parts(): number {
-    return this.workers.length + 1;
+    return this.pool.size + 1;
   }
 
   /**
@@ -191,62 +193,23 @@ export class TrainWorkers {
   static async create(weights: WeightSet, count: number, backend: string = tf.getBackend()): Promise<TrainWorkers> {
     checkInt(count, 'workers', 1, 64);
     if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_ARGUMENT', `training workers run on 'wasm' or 'cpu', got backend '${backend}'`);
-    const here = new URL(import.meta.url);
     if (!parallelTrainingSupported()) {
-      throw new EarshotError('UNSUPPORTED', `data-parallel training needs Node and a module file to start its workers from, got ${here.href.slice(0, 80)}; use workers: 1`);
+      throw new EarshotError('UNSUPPORTED', `data-parallel training needs Node and a module file to start its workers from, got ${import.meta.url.slice(0, 80)}; use workers: 1`);
     }
-    const { Worker } = await import('node:worker_threads');
-    const started: NodeWorker[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        const load = `import(${JSON.stringify(here.href)})`;
-        const boot = here.pathname.endsWith('.ts') ? `import('tsx/esm/api').then((t) => { t.register(); return ${load}; })` : load;
-        started.push(new Worker(boot, { eval: true, workerData: { earshotTrainWorker: true, weights, backend } }) as unknown as NodeWorker);
-      }
-      await Promise.all(
-        started.map(
-          (wk, i) =>
-            new Promise<void>((resolve, reject) => {
-              wk.on('message', (m) => (m.ready ? resolve() : m.error && m.id === 0 ? reject(new EarshotError(m.error.code ?? 'BACKEND_INIT', `training worker ${i}: ${m.error.message}`)) : undefined));
-              wk.on('error', (e) => reject(new EarshotError('BACKEND_INIT', `training worker ${i} failed to start: ${e.message}`)));
-            }),
-        ),
-      );
-    } catch (e) {
-      await Promise.all(started.map((wk) => wk.terminate()));
-      throw e;
-    }
-    const pool = new TrainWorkers(started);
-    for (const wk of started) {
-      wk.on('message', (m) => pool.settle(m));
-      wk.on('error', (e) => pool.failAll(e));
-      wk.on('exit', (code) => {
-        if (!pool.disposed) pool.failAll(new Error(`a training worker exited (code ${code})`));
-      });
-    }
-    return pool;
+    const pool = await WorkerPool.create<PartJob, PartResult, { weights: WeightSet; backend: 'wasm' | 'cpu' }>({
+      taskModule: import.meta.url,
+      task: 'train-part',
+      workers: count,
+      initData: { weights, backend },
+      startCode: 'BACKEND_INIT',
+    });
+    return new TrainWorkers(pool);
   }
 
-  private settle(m: Reply): void {
-    if (m.ready || !m.id) return;
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    if (m.error) p.reject(new EarshotError(m.error.code ?? 'TRAINING_FAILED', m.error.message));
-    else p.resolve({ grads: m.grads!, stats: m.stats!, loss: m.loss!, accuracy: m.accuracy! });
-  }
-
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(new EarshotError('TRAINING_FAILED', `training worker: ${e.message}`));
-    this.pending.clear();
-  }
-
-  private run(k: number, job: Omit<Job, 'id'>): Promise<PartResult> {
+  private run(job: PartJob): Promise<PartResult> {
     if (this.disposed) return Promise.reject(new EarshotError('DISPOSED', 'the training workers were disposed'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.workers[k]!.postMessage({ ...job, id }, [job.weights.buffer as ArrayBuffer, job.x.buffer as ArrayBuffer, job.y.buffer as ArrayBuffer]);
+    return this.pool.run(job, [job.weights.buffer as ArrayBuffer, job.x.buffer as ArrayBuffer, job.y.buffer as ArrayBuffer]).catch((e: Error & { code?: string }) => {
+      throw new EarshotError(e.code ?? 'TRAINING_FAILED', `training worker: ${e.message}`);
     });
   }
 
@@ -261,7 +224,7 @@ export class TrainWorkers {
     const weights = flatten(L.all);
     // Copies are made before any await (the caller may reuse its buffers).
     const split = sizes.map((_, k) => interleavedPart(x, y, n, sizes.length, k));
-    const remote = split.slice(1).map((p, j) => this.run(j, { weights: j === sizes.length - 2 ? weights : weights.slice(), x: p.x, y: p.y, n: p.n, seed: partSeed(seed, j + 1) }));
+    const remote = split.slice(1).map((p, j) => this.run({ weights: j === sizes.length - 2 ? weights : weights.slice(), x: p.x, y: p.y, n: p.n, seed: partSeed(seed, j + 1) }));
     const local = partGradients(model, split[0]!.x, split[0]!.y, split[0]!.n, partSeed(seed, 0));
     const parts = [local, ...(await Promise.all(remote))];
     const g = new Float32Array(local.grads.length);
@@ -293,38 +256,6 @@ export class TrainWorkers {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.failAll(new Error('disposed'));
-    for (const wk of this.workers) void wk.terminate();
+    void this.pool.dispose();
   }
 }
-
-/** Worker side: this module started with workerData.earshotTrainWorker. */
-async function trainWorkerMain(): Promise<void> {
-  const g = globalThis as { process?: { versions?: { node?: string } } };
-  if (!g.process?.versions?.node) return;
-  const wt = await import('node:worker_threads');
-  if (wt.isMainThread || !(wt.workerData as { earshotTrainWorker?: boolean } | null)?.earshotTrainWorker) return;
-  const port = wt.parentPort!;
-  const { weights, backend } = wt.workerData as { weights: WeightSet; backend: 'wasm' | 'cpu' };
-  let model: SvdCnn;
-  try {
-    await initBackend(backend);
-    if (backend === 'wasm') registerWasmTrainingKernels();
-    model = new SvdCnn(weights);
-  } catch (e) {
-    port.postMessage({ id: 0, error: { code: (e as EarshotError).code, message: (e as Error).message } });
-    return;
-  }
-  const all = layout(model).all;
-  port.on('message', (job: Job) => {
-    try {
-      assignFlat(all, job.weights);
-      const r = partGradients(model, job.x, job.y, job.n, job.seed);
-      port.postMessage({ id: job.id, ...r }, [r.grads.buffer as ArrayBuffer, r.stats.buffer as ArrayBuffer]);
-    } catch (e) {
-      port.postMessage({ id: job.id, error: { code: (e as EarshotError).code, message: (e as Error).message } });
-    }
-  });
-  port.postMessage({ id: 0, ready: true });
-}
-void trainWorkerMain();

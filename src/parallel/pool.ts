@@ -49,6 +49,8 @@ interface WorkerLike {
   on(ev: 'error', f: (e: Error) => void): void;
   on(ev: 'exit', f: (code: number) => void): void;
   terminate(): Promise<number>;
+  ref(): void;
+  unref(): void;
 }
 
 interface Reply {
@@ -66,6 +68,8 @@ export interface PoolOptions<D> {
   workers: number;
   /** Passed to the task's `init` in every worker (structured-cloned). */
   initData?: D;
+  /** Error code when a worker cannot start (default 'WORKER_FAILED'). */
+  startCode?: string;
 }
 
 /** Whether worker threads can run here (Node, with a file: module to start them from). */
@@ -117,9 +121,10 @@ export class WorkerPool<I, O> {
         started.map(
           (wk, i) =>
             new Promise<void>((resolve, reject) => {
-              wk.on('message', (m) => (m.ready ? resolve() : m.error && m.id === 0 ? reject(workerError(opts.task, i, m.error)) : undefined));
-              wk.on('error', (e) => reject(new EarshotError('WORKER_FAILED', `worker ${i} of task '${opts.task}' failed to start: ${e.message}`)));
-              wk.on('exit', (code) => reject(new EarshotError('WORKER_FAILED', `worker ${i} of task '${opts.task}' exited (code ${code}) before it was ready`)));
+              const code = opts.startCode ?? 'WORKER_FAILED';
+              wk.on('message', (m) => (m.ready ? resolve() : m.error && m.id === 0 ? reject(new EarshotError(m.error.code ?? code, `task '${opts.task}' (worker ${i}) failed to start: ${m.error.message}`)) : undefined));
+              wk.on('error', (e) => reject(new EarshotError(code, `worker ${i} of task '${opts.task}' failed to start: ${e.message}`)));
+              wk.on('exit', (c) => reject(new EarshotError(code, `worker ${i} of task '${opts.task}' exited (code ${c}) before it was ready`)));
             }),
         ),
       );
@@ -129,6 +134,9 @@ export class WorkerPool<I, O> {
     }
     const pool = new WorkerPool<I, O>(opts.task, started);
     started.forEach((wk, i) => {
+      // Idle workers must not keep the process alive (a CLI that forgot dispose() still exits);
+      // a worker with a job is ref'd until it answers.
+      wk.unref();
       wk.on('message', (m) => pool.settle(wk, m));
       wk.on('error', (e) => pool.failAll(new EarshotError('WORKER_FAILED', `worker ${i} of task '${opts.task}': ${e.message}`)));
       wk.on('exit', (code) => {
@@ -154,15 +162,17 @@ export class WorkerPool<I, O> {
       const wk = this.idle.pop()!;
       const job = this.queue.shift()!;
       this.busy.set(wk, job.id);
+      wk.ref();
       wk.postMessage({ id: job.id, input: job.input }, job.transfer);
     }
   }
 
   private settle(wk: WorkerLike, m: Reply): void {
-    if (m.ready || !m.id) return;
+    if (m.ready || !m.id || m.id < 0) return;
     const p = this.pending.get(m.id);
     this.busy.delete(wk);
     this.idle.push(wk);
+    wk.unref();
     if (p) {
       this.pending.delete(m.id);
       if (m.error) p.reject(workerError(this.task, this.workers.indexOf(wk), m.error));
@@ -173,6 +183,7 @@ export class WorkerPool<I, O> {
 
   private failAll(e: Error): void {
     this.failure ??= e;
+    for (const wk of this.workers) wk.unref();
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
     this.queue.length = 0;
