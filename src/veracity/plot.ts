@@ -244,8 +244,9 @@ export function barPlots(panels: BarPanel[], o: { seriesNames: string[]; xLabel:
   const H = o.height ?? 280;
   const cv = new Canvas(pw * panels.length, H);
   const all = panels.flatMap((p) => p.groups.flatMap((g) => g.values)).filter(Number.isFinite);
-  const yMax = o.yMax ?? niceMax(Math.max(1, ...all));
-  const yTicks = ticksTo(yMax);
+  const yMax = o.yMax ?? Math.max(2, niceMax(Math.max(1, ...all)));
+  // counts: integer ticks
+  const yTicks = ticksTo(yMax).filter(Number.isInteger);
   panels.forEach((p, i) => {
     const G = p.groups.length;
     const a = axes(cv, i * pw, 0, pw, H, { title: p.title, xLabel: o.xLabel, yLabel: i === 0 ? o.yLabel : undefined, xRange: [-0.5, G - 0.5], yRange: [0, yMax], yTicks, xTicks: p.groups.map((_, j) => j), xTickLabels: p.groups.map((g) => g.label) });
