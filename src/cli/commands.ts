@@ -7,6 +7,7 @@ import { exportOnnxCommand } from '../model/onnx/cli.ts';
 import { predict } from './commands/predict.ts';
 import { separateCmd } from './commands/separate.ts';
 import { experiment } from './commands/experiment.ts';
+import { evaluate } from './commands/evaluate.ts';
 import { trainLmac } from './commands/train-lmac.ts';
 export interface Command {
   summary: string;
@@ -25,5 +26,6 @@ export const commands: Record<string, Command> = {
   predict,
   separate: separateCmd,
   experiment,
+  evaluate,
   'train-lmac': trainLmac,
 };

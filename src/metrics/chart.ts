@@ -1,0 +1,127 @@
+/**
+ * A grouped bar chart of the evaluation table as RGB pixels for src/render/png.ts: one panel per
+ * metric (its own scale from 0, or from the minimum when values are negative), one coloured bar
+ * per method, a legend, and labels in a built-in 3 × 5 bitmap font (letters, digits, a few
+ * signs), so it needs no canvas or font files and runs in Node and browsers alike.
+ */
+import { EarshotError } from '../../bindings/errors.ts';
+import { encodePng, type PngOptions } from '../render/png.ts';
+
+// 3×5 glyphs, rows top to bottom, 3 bits each (MSB = left column); letters are drawn as capitals
+const FONT: Record<string, number[]> = {
+  a: [2, 5, 7, 5, 5], b: [6, 5, 6, 5, 6], c: [3, 4, 4, 4, 3], d: [6, 5, 5, 5, 6], e: [7, 4, 6, 4, 7], f: [7, 4, 6, 4, 4],
+  g: [3, 4, 5, 5, 3], h: [5, 5, 7, 5, 5], i: [7, 2, 2, 2, 7], j: [1, 1, 1, 5, 2], k: [5, 5, 6, 5, 5], l: [4, 4, 4, 4, 7],
+  m: [5, 7, 7, 5, 5], n: [6, 5, 5, 5, 5], o: [2, 5, 5, 5, 2], p: [6, 5, 6, 4, 4], q: [2, 5, 5, 6, 3], r: [6, 5, 6, 5, 5],
+  s: [3, 4, 2, 1, 6], t: [7, 2, 2, 2, 2], u: [5, 5, 5, 5, 7], v: [5, 5, 5, 5, 2], w: [5, 5, 7, 7, 5], x: [5, 5, 2, 5, 5],
+  y: [5, 5, 2, 2, 2], z: [7, 1, 2, 4, 7],
+  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
+  '-': [0, 0, 7, 0, 0], '+': [0, 2, 7, 2, 0], '.': [0, 0, 0, 0, 2], ',': [0, 0, 0, 2, 4], ':': [0, 2, 0, 2, 0],
+  '%': [5, 1, 2, 4, 5], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], '/': [1, 1, 2, 4, 4], '=': [0, 7, 0, 7, 0],
+  '_': [0, 0, 0, 0, 7], '^': [2, 5, 0, 0, 0], ' ': [0, 0, 0, 0, 0],
+};
+
+/** Tableau-like palette, distinguishable on white. */
+const PALETTE: Array<[number, number, number]> = [
+  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
+  [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207], [0, 0, 0], [90, 90, 200],
+];
+
+class Canvas {
+  readonly px: Uint8Array;
+  constructor(readonly w: number, readonly h: number) {
+    this.px = new Uint8Array(w * h * 3).fill(255);
+  }
+  rect(x0: number, y0: number, x1: number, y1: number, c: readonly number[]): void {
+    for (let y = Math.max(0, Math.round(Math.min(y0, y1))); y < Math.min(this.h, Math.round(Math.max(y0, y1))); y++) {
+      for (let x = Math.max(0, Math.round(x0)); x < Math.min(this.w, Math.round(x1)); x++) {
+        const p = (y * this.w + x) * 3;
+        this.px[p] = c[0]!;
+        this.px[p + 1] = c[1]!;
+        this.px[p + 2] = c[2]!;
+      }
+    }
+  }
+  text(x: number, y: number, s: string, scale: number, c: readonly number[] = [0, 0, 0]): void {
+    let cx = x;
+    for (const ch of s.toLowerCase()) {
+      const g = FONT[ch] ?? FONT[' ']!;
+      for (let r = 0; r < 5; r++) for (let col = 0; col < 3; col++) if ((g[r]! >> (2 - col)) & 1) this.rect(cx + col * scale, y + r * scale, cx + (col + 1) * scale, y + (r + 1) * scale, c);
+      cx += 4 * scale;
+    }
+  }
+}
+
+/** Width of `s` in pixels at glyph scale `scale`. */
+export function chartTextWidth(s: string, scale: number): number {
+  return s.length * 4 * scale - scale;
+}
+
+export interface BarChartData {
+  title: string;
+  /** Series (methods), one colour each. */
+  series: string[];
+  /** Panels (metrics): name, and one value per series (NaN / null = missing, drawn as nothing). */
+  panels: Array<{ name: string; values: Array<number | null> }>;
+}
+
+/** Compact number label: 3 significant digits. */
+function fmt(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 0.01) return v.toFixed(2);
+  return v.toExponential(0);
+}
+
+export function barChartPixels(d: BarChartData): { pixels: Uint8Array; width: number; height: number } {
+  if (d.series.length === 0 || d.panels.length === 0) throw new EarshotError('BAD_ARGUMENT', 'barChart: needs at least one series and one panel');
+  for (const p of d.panels) if (p.values.length !== d.series.length) throw new EarshotError('BAD_SHAPE', `barChart: panel '${p.name}' has ${p.values.length} values for ${d.series.length} series`);
+  const S = 2;
+  const bar = 12;
+  const gap = 3;
+  const panelW = Math.max(d.series.length * (bar + gap) + 24, chartTextWidth('0000000000', S));
+  const plotH = 180;
+  const top = 40;
+  const legendRows = Math.ceil(d.series.length / 4);
+  const width = 20 + d.panels.length * (panelW + 16);
+  const height = top + plotH + 40 + legendRows * 18 + 10;
+  const cv = new Canvas(width, height);
+  cv.text(10, 8, d.title, S);
+  d.panels.forEach((p, pi) => {
+    const x0 = 20 + pi * (panelW + 16);
+    const vals = p.values.map((v) => (v === null || !Number.isFinite(v) ? null : v));
+    const present = vals.filter((v): v is number => v !== null);
+    const hi = Math.max(0, ...present);
+    const lo = Math.min(0, ...present);
+    const span = hi - lo || 1;
+    const yOf = (v: number) => top + 12 + plotH - ((v - lo) / span) * plotH;
+    cv.text(x0, top - 8, p.name, S);
+    cv.rect(x0, yOf(0), x0 + panelW, yOf(0) + 1, [0, 0, 0]);
+    cv.rect(x0, top + 12, x0 + 1, top + 12 + plotH, [160, 160, 160]);
+    cv.text(x0 + 4, top + 12, fmt(hi), 1, [90, 90, 90]);
+    if (lo < 0) cv.text(x0 + 4, top + 12 + plotH - 6, fmt(lo), 1, [90, 90, 90]);
+    vals.forEach((v, si) => {
+      const bx = x0 + 12 + si * (bar + gap);
+      if (v === null) {
+        cv.text(bx + 3, yOf(0) - 8, '-', 1, [120, 120, 120]);
+        return;
+      }
+      cv.rect(bx, yOf(0), bx + bar, yOf(v), PALETTE[si % PALETTE.length]!);
+    });
+  });
+  const ly = top + plotH + 40;
+  d.series.forEach((s, si) => {
+    const lx = 20 + (si % 4) * 200;
+    const y = ly + Math.floor(si / 4) * 18;
+    cv.rect(lx, y, lx + 12, y + 10, PALETTE[si % PALETTE.length]!);
+    cv.text(lx + 18, y, s, S);
+  });
+  return { pixels: cv.px, width, height };
+}
+
+export function renderBarChart(d: BarChartData, options: Pick<PngOptions, 'deflate'> = {}): Uint8Array {
+  const { pixels, width, height } = barChartPixels(d);
+  return encodePng(pixels, width, height, options);
+}

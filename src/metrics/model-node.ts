@@ -1,0 +1,78 @@
+/**
+ * The classifier the mask evaluations and sanity checks run on (Node only): the singing-voice
+ * CNN (methods.md §2) as the differentiable TF.js `SvdCnn` (gradients, L-MAC, retraining) seen
+ * from |X| through `magnitudeModel`, from `--model` as the CLI spells it: a weight directory,
+ * `random:SEED`, or nothing for the bundled default. Weights without normalisation statistics
+ * (random:SEED) are z-scored with per-band statistics of the log-mel of the given excerpts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { EarshotError } from '../../bindings/errors.ts';
+import { findDefaultModel, DEFAULT_MODEL_DIR } from '../cli/model-loader.ts';
+import { magnitudeModel, type MagnitudeModel } from '../explain/maskable.ts';
+import type { BandStats } from '../frontend/stats.ts';
+import { initBackend } from '../model/backend.ts';
+import { createSvdCnn, type SvdCnn } from '../model/svdcnn.ts';
+import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
+import { initWeights, loadWeights, type WeightSet } from '../model/weights.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface EvalModel {
+  weights: WeightSet;
+  svd: SvdCnn;
+  mm: MagnitudeModel;
+  stats: BandStats;
+  /** The weight directory (null for random:SEED). */
+  dir: string | null;
+  /** What was asked for ('default', a directory, random:SEED). */
+  spec: string;
+}
+
+/** Read the weights `spec` names (no TF.js needed). */
+export async function readWeights(spec: string | undefined): Promise<{ weights: WeightSet; dir: string | null }> {
+  if (spec !== undefined && /^random(:|$)/.test(spec)) {
+    const m = /^random:(\d{1,10})$/.exec(spec);
+    if (!m || Number(m[1]) > 0xffffffff) throw new EarshotError('BAD_USAGE', `--model random:SEED needs an integer seed, got '${spec}'`);
+    return { weights: initWeights(Number(m[1]), { id: `svd-cnn-ismir2015/random-${m[1]}` }), dir: null };
+  }
+  const dir = spec === undefined ? findDefaultModel() : resolve(spec);
+  if (!dir) throw new EarshotError('MODEL_MISSING', `the bundled default model ${DEFAULT_MODEL_DIR}/ is not there; train it (earshot train) or pass --model DIR or --model random:SEED`);
+  if (!existsSync(dir)) throw new EarshotError('MODEL_MISSING', `--model: ${spec} does not exist`);
+  return { weights: await loadWeights(dir), dir };
+}
+
+/** Per-band mean and std of the classifier input (log-mel) of the excerpts |X| (frames × bins each). */
+export function statsFromMagnitudes(template: MagnitudeModel, mags: Float32Array[]): BandStats {
+  const B = template.nMels;
+  const sum = new Float64Array(B);
+  const sq = new Float64Array(B);
+  let n = 0;
+  for (const m of mags) {
+    const x = tf.tidy(() => template.toInput(tf.tensor3d(m, [1, template.frames, template.bins])).dataSync() as Float32Array);
+    for (let i = 0; i < x.length; i++) {
+      sum[i % B] += x[i]!;
+      sq[i % B] += x[i]! * x[i]!;
+    }
+    n += x.length / B;
+  }
+  const mean = Float32Array.from(sum, (s) => s / n);
+  const std = Float32Array.from(sq, (s, b) => Math.sqrt(Math.max(s / n - mean[b]! ** 2, 1e-12)) || 1);
+  return { mean, std };
+}
+
+/** Bring up TF.js wasm (with the training kernels) and build the model from its weights. */
+export async function buildEvalModel(weights: WeightSet, dir: string | null, spec: string | undefined, statsFrom: Float32Array[] = []): Promise<EvalModel> {
+  await initBackend('wasm');
+  registerWasmTrainingKernels();
+  const svd = createSvdCnn(weights);
+  const norm = weights.info.normalization;
+  let stats: BandStats;
+  if (norm) stats = { mean: Float32Array.from(norm.mean), std: Float32Array.from(norm.std) };
+  else {
+    if (statsFrom.length === 0) throw new EarshotError('BAD_ARGUMENT', 'the model has no normalisation statistics and no excerpts were given to compute them from');
+    const raw = magnitudeModel(svd, { mean: new Float32Array(svd.arch.bands), std: new Float32Array(svd.arch.bands).fill(1) });
+    stats = statsFromMagnitudes(raw, statsFrom);
+    raw.dispose();
+  }
+  return { weights, svd, mm: magnitudeModel(svd, stats), stats, dir, spec: spec ?? 'default' };
+}
