@@ -49,15 +49,18 @@ if (!wasmOnly) {
     external: nodeExternal,
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
-  await esbuild.build({
-    ...common,
-    entryPoints: { 'earshot.browser': 'src/index.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.mjs' },
-    platform: 'browser',
-    format: 'esm',
-    external: ['node:*', 'onnxruntime-node'],
-  });
+  // Browser library: no Node built-ins (a static one fails the build; the few lazy ones inside
+  // Node-only functions become a module that throws NODE_ONLY — web/build.mjs).
+  const { browserLibraryOptions, webAppOptions, copyWebAssets, reportSize } = await import('../web/build.mjs');
+  const lib = await esbuild.build({ ...browserLibraryOptions(root), metafile: true });
+  writeFileSync(join(root, 'dist', 'earshot.browser.meta.json'), JSON.stringify(lib.metafile));
+  reportSize(root, 'dist/earshot.browser.mjs');
+  // The web app (web/ → dist/web/): page + worker bundles, static files, TF.js and ORT wasm.
+  const web = await esbuild.build({ ...webAppOptions(root), metafile: true });
+  writeFileSync(join(root, 'dist', 'web.meta.json'), JSON.stringify(web.metafile));
+  copyWebAssets(root);
+  reportSize(root, 'dist/web/app.js');
+  reportSize(root, 'dist/web/worker.js');
   chmodSync(join(root, 'dist', 'earshot.mjs'), 0o755);
   console.error(`[build] bundles in dist/ (${Date.now() - t0} ms total)`);
 }

@@ -8,3 +8,4 @@ export { readWavFile, writeWavFile, loadMono } from './audio/node.ts';
 export type { LoadMonoOptions } from './audio/node.ts';
 export { loadTfjsModel, readTfjsArtifacts, resolveModelJson, isTfjsModelJson } from './model/tfjs-adapters-node.ts';
 export { loadStems } from './separate/stems.ts';
+export { saveWeights } from './model/node.ts';
