@@ -14,6 +14,7 @@ export * from './bn_act';
 export * from './separate';
 export * from './frontend_grad';
 export * from './audiolime';
+export * from './input_grad';
 
 /** First byte of linear memory that the host may use for its arena. */
 export function heapBase(): usize {

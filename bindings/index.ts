@@ -9,3 +9,4 @@ export * from './lime.ts';
 export * from './separate.ts';
 export * from './frontend_grad.ts';
 export * from './audiolime.ts';
+export * from './input_grad.ts';
