@@ -87,7 +87,7 @@ test('cli: a tiny run writes every table and figure, resumes without recomputing
 });
 
 test('run: the API refuses an empty file list', async () => {
-  const config: VeracityConfig = { domain: 'waveform', model: MODEL, engine: 'auto', threshold: 0.5, maxIterations: 1, samples: 8, kernelWidth: 0.25, shapSamples: 8, methods: ['lime'], ks: [1], drawKs: [1], seed: 0 };
+  const config: VeracityConfig = { domain: 'waveform', model: MODEL, engine: 'auto', threshold: 0.5, maxIterations: 1, context: 0, samples: 8, kernelWidth: 0.25, shapSamples: 8, methods: ['lime'], ks: [1], drawKs: [1], seed: 0 };
   await rejectsCode(() => runVeracity({ config, files: [], parts: ['adversarial'], excerpts: 1, drawExcerpts: 0, out: tmpdir(), workers: 1, fresh: false, quiet: true }), 'BAD_USAGE', /no audio files/);
 });
 

@@ -203,7 +203,7 @@ test('experiment: excerpt selection by predicted label, inside the file, no over
   assert.equal(selectExcerpts(files, 0, 0.5, 7, [1, 0], P), []);
 });
 
-const CONFIG: VeracityConfig = { domain: 'spectrogram', model: 'm', engine: 'auto', threshold: 0.5, maxIterations: 10, samples: 64, kernelWidth: 0.25, shapSamples: 32, methods: ['lime'], ks: [1], drawKs: [1], seed: 0 };
+const CONFIG: VeracityConfig = { domain: 'spectrogram', model: 'm', engine: 'auto', threshold: 0.5, maxIterations: 10, context: 0, samples: 64, kernelWidth: 0.25, shapSamples: 32, methods: ['lime'], ks: [1], drawKs: [1], seed: 0 };
 
 function record(target: 0 | 1, topK: boolean[], normK: boolean[], pos: [number, boolean, boolean], loc: { flipped: boolean; recovered: number; score: number } | null, valid = true): AdversarialRecord {
   return {

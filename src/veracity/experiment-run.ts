@@ -13,6 +13,7 @@ import { initBackend } from '../model/backend.ts';
 import { createClassifier } from '../model/engines.ts';
 import { nodeDeflate } from '../render/png-node.ts';
 import { Rng } from '../explain/rng.ts';
+import { SVD_FRONTEND } from '../frontend/config.ts';
 import {
   ADVERSARIAL_TASK,
   DRAWING_TASK,
@@ -111,7 +112,7 @@ export async function runVeracity(o: VeracityRunOptions): Promise<VeracityRunRes
   const threads = o.workers > 1 ? 1 : undefined;
   const progress = o.quiet ? null : undefined;
   if (o.parts.includes('adversarial')) {
-    const picks = selectExcerpts(frames, o.excerpts, c.threshold, c.seed);
+    const picks = selectExcerpts(frames, o.excerpts, c.threshold, c.seed, [1, 0], SVD_FRONTEND.padFrames + c.context);
     log(`veracity (${c.domain}): ${picks.filter((p) => p.label === 1).length} "voice" + ${picks.filter((p) => p.label === 0).length} "no voice" excerpts from ${o.files.length} files`);
     const jobs = picks.map((p, i) => ({ key: `${p.name}@${p.frame}`, input: { file: resolve(p.file), name: p.name, frame: p.frame, seed: (c.seed + 7919 * (i + 1)) >>> 0 } satisfies AdversarialJob }));
     const journal = await Journal.open<AdversarialRecord>(join(o.out, 'journal-adversarial.jsonl'), { part: 'adversarial', ...c, excerpts: o.excerpts, files: o.files.map((f) => f.name) }, { resume: !o.fresh });

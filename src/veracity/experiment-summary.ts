@@ -8,7 +8,7 @@ import type { AdversarialRecord, DrawingRecord, VeracityConfig } from './experim
 import { boxStats, type BoxStats } from './fidelity.ts';
 import { flipRates, percent, type BinaryLabel } from './flip.ts';
 import { meanRecoveredFraction, recoveryHistogram } from './localised.ts';
-import { barPlots, boxPlots, linePlots, type LinePanel } from './plot.ts';
+import { barPlots, boxPlots, COLOURS, linePlots, type LinePanel } from './plot.ts';
 import type { Deflate } from '../render/png.ts';
 
 /** The paper's numbers (001, Tables 1 and 2; Fig. 4 medians as read from the figure, methods.md §6). */
@@ -91,21 +91,21 @@ export function summariseAdversarial(records: readonly AdversarialRecord[], conf
     const series: LinePanel['series'] = [];
     const normRates = flipRates(g.valid.map((r) => ({ explanation: r.flipNormTopK!, norm: r.flipNormTopK! }))).norm;
     table1[g.name] = { n: g.valid.length, norm: normRates[2] ?? NaN };
+    series.push({ name: 'norm', x: normRates.map((_, k) => k + 1), y: normRates, marker: 'circle', colour: COLOURS.green });
     for (const m of methods) {
       const rates = flipRates(g.valid.map((r) => ({ explanation: r.methods![m]!.flipTopK, norm: r.flipNormTopK! }))).explanation;
       rates.forEach((v, k) => curveRows.push([g.name, m, k + 1, v, g.valid.length]));
-      series.push({ name: METHOD_NAMES[m]!, x: rates.map((_, k) => k + 1), y: rates, marker: m === 'lime' ? 'triangle' : 'square' });
+      series.push({ name: METHOD_NAMES[m]!, x: rates.map((_, k) => k + 1), y: rates, marker: m === 'lime' ? 'triangle' : 'square', colour: m === 'lime' ? COLOURS.blue : COLOURS.orange });
       table1[g.name]![m] = rates[2] ?? NaN;
     }
     normRates.forEach((v, k) => curveRows.push([g.name, 'norm', k + 1, v, g.valid.length]));
-    series.push({ name: 'norm', x: normRates.map((_, k) => k + 1), y: normRates, marker: 'circle' });
     panels.push({ title: `${dom} | ${g.name} (n=${g.valid.length})`, series });
     t1Rows.push([dom, g.name, g.valid.length, ...methods.map((m) => table1[g.name]![m]!), table1[g.name]!.norm!, PAPER.table1[dom][g.target]]);
   }
   numbers.table1 = table1;
   text['fig2_flip_curves.csv'] = csv(curveRows);
   text['table1.csv'] = csv(t1Rows);
-  png['fig2_flip_curves.png'] = linePlots(panels, { xLabel: '# segments k', yLabel: '% labels flipped', xRange: [0.5, d + 0.5], yRange: [0, 100], xTicks: [1, 5, 10, 15, 20].filter((k) => k <= d), yTicks: [0, 20, 40, 60, 80, 100] }).png(deflate);
+  png['fig2_flip_curves.png'] = linePlots(panels, { xLabel: '# segments k', yLabel: 'percent flipped', xRange: [0.5, d + 0.5], yRange: [0, 100], xTicks: [1, 5, 10, 15, 20].filter((k) => k <= d), yTicks: [0, 20, 40, 60, 80, 100] }).png(deflate);
 
   // Table 2
   const t2Rows: Array<Array<string | number | boolean | null>> = [['domain', 'direction', 'method', 'n', 'mean_k_positive', 'method_positive_percent', 'norm_same_k_percent', 'paper_lime_percent', 'paper_norm_percent']];
@@ -141,12 +141,12 @@ export function summariseAdversarial(records: readonly AdversarialRecord[], conf
         fig3[g.name]![k]![m] = { n: cases.length, hist, meanFraction: mf };
         locRows.push([g.name, k, m, cases.length, g.valid.length, ...Array.from({ length: Math.max(...ks) + 1 }, (_, i) => (i <= k ? hist[i]! : null)), mf]);
       }
-      barPanels.push({ title: `${g.name} k=${k} (n=${cases.length})`, groups: Array.from({ length: k + 1 }, (_, i) => ({ label: String(i), values: hists.map((h) => h[i]!) })) });
+      barPanels.push({ title: `${g.target ? 'NV->V' : 'V->NV'} k=${k} (n=${cases.length})`, groups: Array.from({ length: k + 1 }, (_, i) => ({ label: String(i), values: hists.map((h) => h[i]!) })) });
     }
   }
   numbers.fig3 = fig3;
   text['fig3_localised.csv'] = csv(locRows);
-  if (barPanels.length) png['fig3_localised.png'] = barPlots(barPanels, { seriesNames: methods.map((m) => METHOD_NAMES[m]!), xLabel: 'detected segments', yLabel: 'count', panelWidth: 220 }).png(deflate);
+  if (barPanels.length) png['fig3_localised.png'] = barPlots(barPanels, { seriesNames: methods.map((m) => METHOD_NAMES[m]!), xLabel: 'detected segments', yLabel: 'count', panelWidth: 260, columns: ks.length }).png(deflate);
 
   // Fig. 4: fidelity of correct vs wrong (k = 1)
   const fidRows: Array<Array<string | number | boolean | null>> = [['direction', 'method', 'explanation', 'n', 'min', 'q1', 'median', 'q3', 'max', 'mean']];

@@ -55,6 +55,13 @@ export interface VeracityConfig {
   /** Decision threshold on P(voice). */
   threshold: number;
   maxIterations: number;
+  /**
+   * Frames of context attacked on each side of the excerpt: the attack perturbs the span of
+   * 115 + 2·context frames and must flip all 2·context + 1 frame-wise predictions in it (each
+   * towards the opposite of its own decision), as the reference attacks whole files; the
+   * analysis uses the central excerpt. 0 attacks the excerpt alone.
+   */
+  context: number;
   /** Attack hyper-parameters (undefined: attack.ts defaults per domain, 001 §4.3). */
   epsilon?: number;
   eta?: number;
@@ -229,7 +236,8 @@ async function initWorker(init: WorkerInit): Promise<WorkerState> {
   return { config, cnn, engine, logMel: logMelClassifier(engine, stats), stats, fe, labels, d, audio: new Map() };
 }
 
-async function excerptAudio(s: WorkerState, file: string, frame: number): Promise<Float32Array> {
+/** The samples of the excerpt centred on `frame` plus `context` frames on each side. */
+async function excerptAudio(s: WorkerState, file: string, frame: number, context = 0): Promise<Float32Array> {
   let y = s.audio.get(file);
   if (!y) {
     y = await loadMono(file, s.fe.config.sampleRate);
@@ -238,13 +246,14 @@ async function excerptAudio(s: WorkerState, file: string, frame: number): Promis
   }
   const c = s.fe.config;
   const P = c.padFrames;
-  const start = (frame - P) * c.hop;
-  const n = (c.excerptFrames - 1) * c.hop + c.nFft;
-  if (frame < P || start + n > y.length) throw new EarshotError('BAD_ARGUMENT', `${file}: the excerpt centred on frame ${frame} does not lie inside the file`);
+  const start = (frame - P - context) * c.hop;
+  const n = (c.excerptFrames + 2 * context - 1) * c.hop + c.nFft;
+  if (start < 0 || start + n > y.length) throw new EarshotError('BAD_ARGUMENT', `${file}: the excerpt centred on frame ${frame} with ${context} frames of context does not lie inside the file`);
   return y.slice(start, start + n);
 }
 
 function normalise(s: WorkerState, logMel: Float32Array): Float32Array {
+  // (the span's log-mel, z-scored per band as the model's input)
   return s.fe.normalise(logMel, s.stats);
 }
 
@@ -270,20 +279,27 @@ export async function runAdversarial(s: WorkerState, job: AdversarialJob): Promi
   const t0 = performance.now();
   const c = s.config;
   const thr = c.threshold;
-  const wave = await excerptAudio(s, job.file, job.frame);
-  const L = s.fe.logMel(wave).data;
-  const xNorm = normalise(s, L);
+  const h = c.context;
+  const F = s.fe.nMels;
+  const T = s.fe.config.excerptFrames;
+  // the central excerpt's cells within the span's log-mel
+  const centre = (span: Float32Array) => span.slice(h * F, (h + T) * F);
+  const wave = await excerptAudio(s, job.file, job.frame, h);
+  const Lspan = s.fe.logMel(wave).data;
+  const L = centre(Lspan);
   const p0 = await p1(s.logMel, L);
   const original = labelOf(p0, thr);
   const target: BinaryLabel = original === 1 ? 0 : 1;
   const ta = performance.now();
-  const opts = { domain: c.domain, threshold: thr, maxIterations: c.maxIterations, epsilon: c.epsilon, eta: c.eta, alpha: c.alpha, targets: Float32Array.of(target) };
+  // every frame-wise prediction of the span is pushed to the opposite of its own decision
+  // (attack.ts's default targets; for context 0 that is `target`)
+  const opts = { domain: c.domain, threshold: thr, maxIterations: c.maxIterations, epsilon: c.epsilon, eta: c.eta, alpha: c.alpha };
   for (const k of ['epsilon', 'eta', 'alpha'] as const) if (opts[k] === undefined) delete opts[k];
   let Ladv: Float32Array;
-  const r = c.domain === 'waveform' ? await attack(s.cnn, wave, opts) : await attack(s.cnn, xNorm, opts);
-  if (c.domain === 'waveform') Ladv = s.fe.logMel(r.adversarial).data;
-  else if (r.deltaLogMel) Ladv = Float32Array.from(L, (v, i) => v + r.deltaLogMel![i]!);
-  else Ladv = Float32Array.from(r.adversarial, (v, i) => v * s.stats.std[i % s.fe.nMels]! + s.stats.mean[i % s.fe.nMels]!);
+  const r = c.domain === 'waveform' ? await attack(s.cnn, wave, opts) : await attack(s.cnn, normalise(s, Lspan), opts);
+  if (c.domain === 'waveform') Ladv = centre(s.fe.logMel(r.adversarial).data);
+  else if (r.deltaLogMel) Ladv = Float32Array.from(L, (v, i) => v + r.deltaLogMel![h * F + i]!);
+  else Ladv = Float32Array.from(centre(r.adversarial), (v, i) => v * s.stats.std[i % F]! + s.stats.mean[i % F]!);
   const attackInfo = { success: r.success, iterations: r.iterations, snrDb: r.snrDb, linf: r.linf, ms: performance.now() - ta };
   const pAdv = await p1(s.logMel, Ladv);
   const valid = r.success && isLabel(pAdv, target, thr);

@@ -239,17 +239,18 @@ export interface BarPanel {
 }
 
 /** Panels of grouped bars; `seriesNames` in a legend in the first panel. */
-export function barPlots(panels: BarPanel[], o: { seriesNames: string[]; xLabel: string; yLabel: string; yMax?: number; panelWidth?: number; height?: number }): Canvas {
+export function barPlots(panels: BarPanel[], o: { seriesNames: string[]; xLabel: string; yLabel: string; yMax?: number; panelWidth?: number; height?: number; columns?: number }): Canvas {
   const pw = o.panelWidth ?? 300;
   const H = o.height ?? 280;
-  const cv = new Canvas(pw * panels.length, H);
+  const cols = Math.max(1, Math.min(o.columns ?? panels.length, panels.length));
+  const cv = new Canvas(pw * cols, H * Math.ceil(panels.length / cols));
   const all = panels.flatMap((p) => p.groups.flatMap((g) => g.values)).filter(Number.isFinite);
   const yMax = o.yMax ?? Math.max(2, niceMax(Math.max(1, ...all)));
   // counts: integer ticks
   const yTicks = ticksTo(yMax).filter(Number.isInteger);
   panels.forEach((p, i) => {
     const G = p.groups.length;
-    const a = axes(cv, i * pw, 0, pw, H, { title: p.title, xLabel: o.xLabel, yLabel: i === 0 ? o.yLabel : undefined, xRange: [-0.5, G - 0.5], yRange: [0, yMax], yTicks, xTicks: p.groups.map((_, j) => j), xTickLabels: p.groups.map((g) => g.label) });
+    const a = axes(cv, (i % cols) * pw, Math.floor(i / cols) * H, pw, H, { title: p.title, xLabel: o.xLabel, yLabel: i % cols === 0 ? o.yLabel : undefined, xRange: [-0.5, G - 0.5], yRange: [0, yMax], yTicks, xTicks: p.groups.map((_, j) => j), xTickLabels: p.groups.map((g) => g.label) });
     const S = o.seriesNames.length;
     const slot = (a.sx(1) - a.sx(0)) * 0.8;
     const bw = slot / S;

@@ -33,13 +33,16 @@ Data:
   --files <a.wav,…>       audio files (default: the test split of --corpus plus assets/*.wav)
   --corpus <dir>          the in-project corpus                                   [corpus]
   --no-assets             leave out the bundled clips in assets/
-  --excerpts <N>          excerpts per predicted label ("voice", "no voice")      [8]
-  --draw-excerpts <N>     "no voice" excerpts for the drawing part                [8]
+  --excerpts <N>          excerpts per predicted label ("voice", "no voice")      [4]
+  --draw-excerpts <N>     "no voice" excerpts for the drawing part                [4]
   --parts <list>          adversarial,drawing       [adversarial; spectrogram: adversarial,drawing]
   --seed <S>              excerpt selection and explanation seeds                 [0]
 
 Attack (defaults: the paper's per domain, methods.md §6):
   --max-iterations <N>    at most N Adam steps per excerpt                        [1000]
+  --context <F>           frames attacked on each side of the excerpt; all 2F + 1
+                          frame-wise predictions must flip (the reference attacks
+                          whole files)                                            [11]
   --epsilon <e>  --eta <l>  --alpha <a>
   --threshold <t>         decision threshold on P(voice)    [the model's tuned threshold]
 
@@ -109,6 +112,7 @@ export const experimentVeracity: Command = {
       parts: { type: 'string' },
       seed: { type: 'string' },
       'max-iterations': { type: 'string' },
+      context: { type: 'string' },
       epsilon: { type: 'string' },
       eta: { type: 'string' },
       alpha: { type: 'string' },
@@ -157,6 +161,7 @@ export const experimentVeracity: Command = {
       engine: engine as VeracityConfig['engine'],
       threshold,
       maxIterations: intOpt(values['max-iterations'], 'max-iterations', defaults.maxIterations, 1, 100000),
+      context: intOpt(values.context, 'context', 11, 0, 1000),
       epsilon: numOpt(values.epsilon, 'epsilon', 0, Infinity, true) ?? defaults.epsilon,
       eta: numOpt(values.eta, 'eta', 0, Infinity, true) ?? defaults.eta,
       alpha: numOpt(values.alpha, 'alpha', 0, Infinity) ?? defaults.alpha,
@@ -179,8 +184,8 @@ export const experimentVeracity: Command = {
       config,
       files,
       parts,
-      excerpts: intOpt(values.excerpts, 'excerpts', 8, 0, 100000),
-      drawExcerpts: intOpt(values['draw-excerpts'], 'draw-excerpts', 8, 0, 100000),
+      excerpts: intOpt(values.excerpts, 'excerpts', 4, 0, 100000),
+      drawExcerpts: intOpt(values['draw-excerpts'], 'draw-excerpts', 4, 0, 100000),
       out,
       workers,
       fresh: Boolean(values.fresh),
