@@ -8,7 +8,9 @@ import { predict } from './commands/predict.ts';
 import { separateCmd } from './commands/separate.ts';
 import { experiment } from './commands/experiment.ts';
 import { evaluate } from './commands/evaluate.ts';
+import { sanity } from './commands/sanity.ts';
 import { trainLmac } from './commands/train-lmac.ts';
+import { attackCmd } from './commands/attack.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -27,5 +29,7 @@ export const commands: Record<string, Command> = {
   separate: separateCmd,
   experiment,
   evaluate,
+  sanity,
   'train-lmac': trainLmac,
+  attack: attackCmd,
 };
