@@ -11,6 +11,7 @@ import { evaluate } from './commands/evaluate.ts';
 import { sanity } from './commands/sanity.ts';
 import { trainLmac } from './commands/train-lmac.ts';
 import { attackCmd } from './commands/attack.ts';
+import { attackCmd } from './commands/attack.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -31,5 +32,6 @@ export const commands: Record<string, Command> = {
   evaluate,
   sanity,
   'train-lmac': trainLmac,
+  attack: attackCmd,
   attack: attackCmd,
 };
