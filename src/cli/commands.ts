@@ -11,7 +11,6 @@ import { evaluate } from './commands/evaluate.ts';
 import { sanity } from './commands/sanity.ts';
 import { trainLmac } from './commands/train-lmac.ts';
 import { attackCmd } from './commands/attack.ts';
-import { attackCmd } from './commands/attack.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -32,6 +31,5 @@ export const commands: Record<string, Command> = {
   evaluate,
   sanity,
   'train-lmac': trainLmac,
-  attack: attackCmd,
   attack: attackCmd,
 };
