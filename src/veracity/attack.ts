@@ -66,6 +66,13 @@ export interface AttackOptions {
   targets?: Float32Array;
   /** Called after every iteration with the number of predictions that equal their target. */
   onIteration?: (iteration: number, flipped: number, frames: number) => void;
+  /**
+   * Forward engine of the gradient (./grad.ts): 'auto' (default) = onnxruntime-node where it
+   * loads, else TF.js; the backward pass is always earshot's own kernels.
+   */
+  engine?: 'auto' | 'tfjs' | 'ort';
+  /** onnxruntime intra-op threads (default 1). */
+  threads?: number;
 }
 
 export interface AttackResult {
@@ -121,7 +128,8 @@ export async function attackBatch(model: SvdCnn, inputs: Float32Array[], opts: A
     const bad = firstNonFinite(x);
     if (bad >= 0) throw new EarshotError('NOT_FINITE', `input${inputs.length > 1 ? `[${k}]` : ''}[${bad}] is ${x[bad]}; inputs must be finite`);
   });
-  const ctx = prepare(model, o.domain, len, o.pad);
+  const grad = await InputGradient.shared(model, { engine: o.engine, threads: o.threads });
+  const ctx = prepare(model, grad, o.domain, len, o.pad);
   try {
     if (o.mask) {
       checkArray(o.mask, Float32Array, 'mask', len);
@@ -137,14 +145,14 @@ export async function attackBatch(model: SvdCnn, inputs: Float32Array[], opts: A
         if (t !== 0 && t !== 1) throw new EarshotError('BAD_ARGUMENT', `targets[${i}] is ${t}; targets must be 0 or 1`);
       }
     }
-    return run(ctx, inputs, o);
+    return await run(ctx, inputs, o);
   } finally {
     ctx.dispose();
   }
 }
 
 type Resolved = Required<Omit<AttackOptions, 'mask' | 'targets' | 'onIteration'>> & Pick<AttackOptions, 'mask' | 'targets' | 'onIteration'>;
-const OPTION_KEYS = ['domain', 'epsilon', 'eta', 'alpha', 'maxIterations', 'threshold', 'pad', 'mask', 'targets', 'onIteration'] as const;
+const OPTION_KEYS = ['domain', 'epsilon', 'eta', 'alpha', 'maxIterations', 'threshold', 'pad', 'mask', 'targets', 'onIteration', 'engine', 'threads'] as const;
 
 /** Options with the domain's defaults filled in; every option validated and named when wrong. */
 export function resolveAttackOptions(opts: AttackOptions): Resolved {
@@ -175,6 +183,8 @@ export function resolveAttackOptions(opts: AttackOptions): Resolved {
     mask: opts.mask,
     targets: opts.targets,
     onIteration: opts.onIteration,
+    engine: checkEnum(opts.engine ?? 'auto', 'engine', ['auto', 'tfjs', 'ort'] as const),
+    threads: checkInt(opts.threads ?? 1, 'threads', 1, 256),
   };
 }
 
@@ -204,7 +214,7 @@ interface Context {
   dispose(): void;
 }
 
-function prepare(model: SvdCnn, domain: AttackDomain, len: number, pad: boolean): Context {
+function prepare(model: SvdCnn, grad: InputGradient, domain: AttackDomain, len: number, pad: boolean): Context {
   const { frames: T, bands: F } = model.arch;
   const norm = model.info.normalization;
   const mean = new Float32Array(F);
@@ -240,7 +250,7 @@ function prepare(model: SvdCnn, domain: AttackDomain, len: number, pad: boolean)
     throw new EarshotError('TOO_SHORT', `the ${domain} input gives ${frames} frames${pad ? ' (+ padding)' : ''}; one prediction needs at least ${need}`);
   }
   return {
-    domain, model, grad: InputGradient.of(model), fe, len, frames, padRows, L, P, form: P === 1 ? 'excerpts' : 'frames', bands: F, mean, std,
+    domain, model, grad, fe, len, frames, padRows, L, P, form: P === 1 ? 'excerpts' : 'frames', bands: F, mean, std,
     padValues: model.padValues(),
     dispose: () => fe?.dispose(),
   };
@@ -275,7 +285,7 @@ interface State {
   done: AttackResult | null;
 }
 
-function run(ctx: Context, inputs: Float32Array[], o: Resolved): AttackResult[] {
+async function run(ctx: Context, inputs: Float32Array[], o: Resolved): Promise<AttackResult[]> {
   const { P, L, bands: F } = ctx;
   const states: State[] = inputs.map((x, k) => ({
     k, x, delta: new Float32Array(x.length), m: new Float32Array(x.length), v: new Float32Array(x.length),
@@ -295,7 +305,7 @@ function run(ctx: Context, inputs: Float32Array[], o: Resolved): AttackResult[] 
       const x = new Float32Array(group.length * L * F);
       group.forEach((s, i) => modelInput(ctx, s.x, s.delta, x.subarray(i * L * F, (i + 1) * L * F), work));
       const count = ctx.form === 'excerpts' ? group.length : L;
-      const { grad } = ctx.grad.logitsAndGrad(x, ctx.form, count, (z) => {
+      const { grad } = await ctx.grad.compute(x, ctx.form, count, (z) => {
         const dz = new Float32Array(z.length);
         let needed = false;
         group.forEach((s, i) => {

@@ -1,8 +1,10 @@
 /**
  * Fast input gradients of the singing-voice CNN (methods.md §2) in inference form, for attacks
- * (methods.md §6) and gradient explanations: the forward pass runs on TF.js (the wasm backend's
- * XNNPACK convolutions, batch norm folded into each layer exactly as SvdCnn's own inference
- * does) and keeps every layer's activated output; the backward pass runs earshot's own SIMD
+ * (methods.md §6) and gradient explanations: the forward pass runs on onnxruntime-node (engine
+ * 'ort': native CPU, the graph built here with every layer's activated output as an extra
+ * output, channels last) or on TF.js (engine 'tfjs': the wasm backend's XNNPACK convolutions;
+ * any environment), batch norm folded into each layer exactly as SvdCnn's own inference does,
+ * and keeps every layer's activated output; the backward pass runs earshot's own SIMD
  * kernels in the compute core (assembly/input_grad.ts): dense layers, a conv followed by a
  * max-pool differentiated only at each window's first maximum (1/9 of a dense conv gradient in
  * the strided form), dense convs, leaky-ReLU derivatives read off the outputs. No TF.js autodiff
@@ -18,8 +20,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError, check, checkInt } from '../../bindings/errors.ts';
 import { core, type Block, type Scope } from '../../bindings/wasm.ts';
 import type { SvdCnn } from '../model/svdcnn.ts';
+import { encodeModel, type NodeSpec, type TensorSpecOnnx } from '../model/onnx/proto.ts';
+import { createSession, type OrtModule } from '../model/onnx/runtime.ts';
 
 export type GradForm = 'excerpts' | 'frames';
+export type ForwardEngine = 'tfjs' | 'ort';
+
+export interface InputGradientOptions {
+  /** Forward engine: 'auto' (default) = 'ort' where onnxruntime-node loads, else 'tfjs'. */
+  engine?: 'auto' | ForwardEngine;
+  /** onnxruntime intra-op threads (default 1: attacks parallelise over excerpts instead). */
+  threads?: number;
+}
+
+interface OrtTensorLike {
+  data: unknown;
+  dims: readonly number[];
+}
+interface OrtSessionLike {
+  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensorLike>>;
+  release(): Promise<void>;
+}
 
 export interface LogitsAndGrad {
   /** Logits: n for 'excerpts', L − 114 for 'frames'. */
@@ -59,6 +80,7 @@ function transposeTaps(w: Float32Array, Cin: number, C: number): Float32Array {
 }
 
 const cache = new WeakMap<SvdCnn, InputGradient>();
+const shared = new WeakMap<SvdCnn, Map<string, Promise<InputGradient>>>();
 
 let timings: Record<string, number> | null = null;
 const now = () => performance.now();
@@ -90,7 +112,52 @@ export class InputGradient {
   private readonly alpha: number;
   private readonly c: [number, number, number, number];
   private readonly d: [number, number];
+  private ort: { Tensor: OrtModule['Tensor']; excerpts: OrtSessionLike; frames: OrtSessionLike } | null = null;
 
+  /**
+   * A new engine on `options.engine` ('auto': onnxruntime-node where it loads, else TF.js).
+   * Forced 'ort' without onnxruntime-node is an ENGINE_UNAVAILABLE error.
+   */
+  static async create(model: SvdCnn, options: InputGradientOptions = {}): Promise<InputGradient> {
+    const engine = options.engine ?? 'auto';
+    if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'ort') throw new EarshotError('BAD_ARGUMENT', `engine must be auto, tfjs or ort, got ${JSON.stringify(engine)}`);
+    const threads = checkInt(options.threads ?? 1, 'threads', 1, 256);
+    const g = new InputGradient(model);
+    if (engine !== 'tfjs') {
+      try {
+        await g.attachOrt(threads);
+      } catch (e) {
+        if (engine === 'ort') {
+          g.dispose();
+          throw e;
+        }
+      }
+    }
+    return g;
+  }
+
+  /** `create`, cached per model and options (rebuilt when the model's weights changed). */
+  static async shared(model: SvdCnn, options: InputGradientOptions = {}): Promise<InputGradient> {
+    const key = `${options.engine ?? 'auto'}/${options.threads ?? 1}`;
+    let m = shared.get(model);
+    if (!m) shared.set(model, (m = new Map()));
+    const hit = m.get(key);
+    if (hit) {
+      const g = await hit;
+      if (!g.disposed && g.fresh()) return g;
+      g.dispose();
+    }
+    const p = InputGradient.create(model, options);
+    m.set(key, p);
+    try {
+      return await p;
+    } catch (e) {
+      m.delete(key);
+      throw e;
+    }
+  }
+
+  /** A cached TF.js-forward engine (synchronous; `shared` for the onnxruntime forward). */
   static of(model: SvdCnn): InputGradient {
     let g = cache.get(model);
     if (!g || g.disposed || !g.fresh()) {
@@ -162,11 +229,38 @@ export class InputGradient {
   }
 
   /**
-   * Forward pass, then the gradient of Σ dLogits(z)·z with respect to the input.
+   * Forward pass, then the gradient of Σ dLogits(z)·z with respect to the input (on the
+   * engine's forward: onnxruntime when attached, else TF.js).
    * 'excerpts': x holds `count` excerpts (count × 115 × 80); 'frames': x is one padded
    * spectrogram of `count` frames (count × 80, count ≥ 115). `dLogits(z)` returns the loss
    * gradient per logit (same length as z), or null to skip the backward pass.
    */
+  async compute(x: Float32Array, form: GradForm, count: number, dLogits: (z: Float32Array) => Float32Array | null): Promise<LogitsAndGrad> {
+    if (!this.ort) return this.logitsAndGrad(x, form, count, dLogits);
+    this.assertAlive();
+    this.checkInput(x, form, count);
+    const { frames: T, bands: F } = this.model.arch;
+    let t = now();
+    const session = form === 'excerpts' ? this.ort.excerpts : this.ort.frames;
+    const feed = new this.ort.Tensor('float32', x, form === 'excerpts' ? [count, 1, T, F] : [1, 1, count, F]);
+    const outs = await session.run({ x: feed });
+    this.assertAlive();
+    t = lap('forward', t);
+    return this.finish(
+      (nm, s) => {
+        const data = outs[nm]!.data as Float32Array;
+        const b = s.f32(data.length);
+        b.f32(data.length).set(data);
+        return { block: b, size: data.length };
+      },
+      form,
+      count,
+      dLogits,
+      t,
+    );
+  }
+
+  /** `compute` on TF.js, synchronously (any backend). */
   logitsAndGrad(x: Float32Array, form: GradForm, count: number, dLogits: (z: Float32Array) => Float32Array | null): LogitsAndGrad {
     this.assertAlive();
     let t = now();
@@ -175,38 +269,159 @@ export class InputGradient {
       acts.z!.dataSync();
       t = lap('forward', t);
     }
-    const arena = core().arena;
     try {
-      return arena.scope((s) => {
-        const names = ['y1', 'y2', 'y3', 'y4', 'f1', 'f2', 'z'] as const;
-        const b: Record<string, Block> = {};
-        for (const nm of names) {
-          b[nm] = s.f32(acts[nm]!.size);
-          tensorInto(acts[nm]!, b[nm]!);
-        }
-        const z = b.z!.f32(acts.z!.size).slice();
-        tf.dispose(Object.values(acts));
-        t = lap('copy activations', t);
-        const dz = dLogits(z);
-        if (dz === null) return { logits: z, grad: null };
-        check(dz instanceof Float32Array && dz.length === z.length, `dLogits must return a Float32Array of ${z.length} values`, 'BAD_SHAPE');
-        const grad = this.backward(s, b, dz, form, count);
-        lap('backward', t);
-        return { logits: z, grad };
-      });
+      return this.finish(
+        (nm, s) => {
+          const b = s.f32(acts[nm]!.size);
+          tensorInto(acts[nm]!, b);
+          return { block: b, size: acts[nm]!.size };
+        },
+        form,
+        count,
+        dLogits,
+        t,
+        () => tf.dispose(Object.values(acts)),
+      );
     } finally {
       tf.dispose(Object.values(acts));
     }
   }
 
-  private forward(x: Float32Array, form: GradForm, count: number): Record<string, tf.Tensor> {
-    this.assertAlive();
+  private finish(
+    take: (name: string, s: Scope) => { block: Block; size: number },
+    form: GradForm,
+    count: number,
+    dLogits: (z: Float32Array) => Float32Array | null,
+    t0: number,
+    release?: () => void,
+  ): LogitsAndGrad {
+    let t = t0;
+    return core().arena.scope((s) => {
+      const b: Record<string, Block> = {};
+      let zSize = 0;
+      for (const nm of ['y1', 'y2', 'y3', 'y4', 'f1', 'f2', 'z']) {
+        const r = take(nm, s);
+        b[nm] = r.block;
+        if (nm === 'z') zSize = r.size;
+      }
+      release?.();
+      const z = b.z!.f32(zSize).slice();
+      t = lap('copy activations', t);
+      const dz = dLogits(z);
+      if (dz === null) return { logits: z, grad: null };
+      check(dz instanceof Float32Array && dz.length === z.length, `dLogits must return a Float32Array of ${z.length} values`, 'BAD_SHAPE');
+      const grad = this.backward(s, b, dz, form, count);
+      lap('backward', t);
+      return { logits: z, grad };
+    });
+  }
+
+  private checkInput(x: Float32Array, form: GradForm, count: number): void {
     const { frames: T, bands: F } = this.model.arch;
     checkInt(count, form === 'excerpts' ? 'excerpts' : 'frames', form === 'excerpts' ? 1 : T);
     const rows = form === 'excerpts' ? count * T : count;
     if (!(x instanceof Float32Array) || x.length !== rows * F) {
       throw new EarshotError('BAD_SHAPE', `input must be a Float32Array of ${rows} × ${F} = ${rows * F} values, got ${x instanceof Float32Array ? x.length : typeof x}`);
     }
+  }
+
+  /** The forward engine in use. */
+  get engine(): ForwardEngine {
+    return this.ort ? 'ort' : 'tfjs';
+  }
+
+  /** Build the two ONNX graphs (excerpts, frames) with every activation as an output and open them on onnxruntime-node. */
+  private async attachOrt(threads: number): Promise<void> {
+    const models = { excerpts: this.onnxGraph('excerpts'), frames: this.onnxGraph('frames') };
+    const a = await createSession('ort', models.excerpts, { threads });
+    const b = await createSession('ort', models.frames, { threads });
+    this.ort = { Tensor: a.ort.Tensor, excerpts: a.session as unknown as OrtSessionLike, frames: b.session as unknown as OrtSessionLike };
+  }
+
+  /**
+   * The folded CNN as ONNX (NCHW inside, as ONNX's Conv wants), outputs y1…y4 transposed to
+   * channels last, f1, f2 as rows × units, z. The weights are this engine's own fold, the same
+   * numbers the backward pass uses.
+   */
+  private onnxGraph(form: GradForm): Uint8Array {
+    const a = this.model.arch;
+    const [c1, c2, c3, c4] = this.c;
+    const [d1, d2] = this.d;
+    const [ph, pw] = this.model.geometry.pool2;
+    const data = (name: string) => this.tensors[name]!.dataSync() as Float32Array;
+    const frames = form === 'frames';
+    const nodes: NodeSpec[] = [];
+    const inits: TensorSpecOnnx[] = [];
+    const alpha = { float: this.alpha };
+    const oihw = (k: Float32Array, kh: number, kw: number, cin: number, cout: number) => {
+      const w = new Float32Array(k.length);
+      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) w[((co * cin + ci) * kh + i) * kw + j] = k[((i * kw + j) * cin + ci) * cout + co]!;
+      return w;
+    };
+    let h = 'x';
+    const conv = (name: string, k: Float32Array, bias: Float32Array, kh: number, kw: number, cin: number, cout: number, dilT: number, act: boolean) => {
+      inits.push({ name: `${name}.W`, dims: [cout, cin, kh, kw], data: oihw(k, kh, kw, cin, cout) }, { name: `${name}.B`, dims: [cout], data: bias });
+      nodes.push({ op: 'Conv', inputs: [h, `${name}.W`, `${name}.B`], outputs: [`${name}.z`], attrs: { kernel_shape: [kh, kw], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [dilT, 1] } });
+      h = `${name}.z`;
+      if (act) {
+        nodes.push({ op: 'LeakyRelu', inputs: [h], outputs: [`${name}.a`], attrs: { alpha } });
+        h = `${name}.a`;
+      }
+    };
+    const nhwc = (out: string) => nodes.push({ op: 'Transpose', inputs: [h], outputs: [out], attrs: { perm: [0, 2, 3, 1] } });
+    const pool = (dilT: number) => {
+      nodes.push({ op: 'MaxPool', inputs: [h], outputs: [`${h}.p`], attrs: { kernel_shape: [3, 3], strides: [frames ? 1 : 3, 3], pads: [0, 0, 0, 0], dilations: [dilT, 1] } });
+      h = `${h}.p`;
+    };
+    const dl = (d: number) => (frames ? d : 1);
+    conv('conv1', data('conv1.kernel'), data('conv1.bias'), 3, 3, 1, c1, 1, true);
+    nhwc('y1');
+    conv('conv2', data('conv2.kernel'), data('conv2.bias'), 3, 3, c1, c2, 1, true);
+    nhwc('y2');
+    pool(1);
+    conv('conv3', data('conv3.kernel'), data('conv3.bias'), 3, 3, c2, c3, dl(3), true);
+    nhwc('y3');
+    conv('conv4', data('conv4.kernel'), data('conv4.bias'), 3, 3, c3, c4, dl(3), true);
+    nhwc('y4');
+    pool(dl(3));
+    conv('fc1', data('fc1.kernel'), data('fc1.bias'), ph, pw, c4, d1, dl(9), true);
+    if (frames) {
+      nhwc('f1'); // [1, P, 1, d1] = P × d1
+      const t2 = data('fc2.kernel');
+      conv('fc2', t2, data('fc2.bias'), 1, 1, d1, d2, 1, true);
+      nhwc('f2');
+      conv('fc3', data('fc3.kernel'), data('fc3.bias'), 1, 1, d2, 1, 1, false);
+      nodes.push({ op: 'Flatten', inputs: [h], outputs: ['z'], attrs: { axis: 1 } });
+    } else {
+      nodes.push({ op: 'Flatten', inputs: [h], outputs: ['f1'], attrs: { axis: 1 } });
+      inits.push({ name: 'fc2.W', dims: [d1, d2], data: data('fc2.kernel') }, { name: 'fc2.B', dims: [d2], data: data('fc2.bias') });
+      inits.push({ name: 'fc3.W', dims: [d2, 1], data: data('fc3.kernel') }, { name: 'fc3.B', dims: [1], data: data('fc3.bias') });
+      nodes.push({ op: 'Gemm', inputs: ['f1', 'fc2.W', 'fc2.B'], outputs: ['fc2.z'] });
+      nodes.push({ op: 'LeakyRelu', inputs: ['fc2.z'], outputs: ['f2'], attrs: { alpha } });
+      nodes.push({ op: 'Gemm', inputs: ['f2', 'fc3.W', 'fc3.B'], outputs: ['z'] });
+    }
+    const T = a.frames;
+    return encodeModel({
+      producerName: 'earshot',
+      docString: `singing-voice CNN, ${form} form, with every activation as an output (src/veracity/grad.ts)`,
+      graph: {
+        name: `svd_cnn_${form}_activations`,
+        nodes,
+        initializers: inits,
+        inputs: [{ name: 'x', dims: frames ? [1, 1, 'L', a.bands] : ['N', 1, T, a.bands] }],
+        // Symbolic sizes (one name per dimension): ORT infers them; only the ranks are declared.
+        outputs: (['y1', 'y2', 'y3', 'y4', 'f1', 'f2', 'z'] as const).map((name) => ({
+          name,
+          dims: Array.from({ length: name.startsWith('y') || (frames && name.startsWith('f')) ? 4 : 2 }, (_, i) => `${name}_${i}`),
+        })),
+      },
+    });
+  }
+
+  private forward(x: Float32Array, form: GradForm, count: number): Record<string, tf.Tensor> {
+    this.assertAlive();
+    this.checkInput(x, form, count);
+    const { frames: T, bands: F } = this.model.arch;
     const f = this.tensors;
     const alpha = this.alpha;
     return tf.tidy(() => {
@@ -312,6 +527,11 @@ export class InputGradient {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.ort) {
+      void this.ort.excerpts.release().catch(() => {});
+      void this.ort.frames.release().catch(() => {});
+      this.ort = null;
+    }
     tf.dispose(Object.values(this.tensors));
     for (const blk of Object.values(this.blocks)) blk.free();
     this.blocks = {};
