@@ -170,7 +170,7 @@ export function summariseAdversarial(records: readonly AdversarialRecord[], conf
   // text summary
   const lines: string[] = [];
   lines.push(`Veracity experiment, ${dom} attacks (Praher, Prinz et al. 2021; methods.md §6)`);
-  lines.push(`model ${config.model}, engine ${config.engine}, threshold ${config.threshold}, max ${config.maxIterations} attack iterations`);
+  lines.push(`model ${config.model} (weights CRC-32 ${config.modelDigest ?? "?"}), engine ${config.engine}, context ±${config.context} frames, threshold ${config.threshold}, max ${config.maxIterations} attack iterations`);
   lines.push(`explainers: ${methods.map((m) => (m === 'lime' ? `LIME (5x4 grid, N_s = ${config.samples}, mean content, cosine, kw ${config.kernelWidth})` : `KernelSHAP (same grid, N_s = ${config.shapSamples})`)).join('; ')}`);
   lines.push('');
   lines.push('Attacks:');

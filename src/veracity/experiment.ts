@@ -51,6 +51,8 @@ export interface VeracityConfig {
   domain: AttackDomain;
   /** Model: a weight directory or random:SEED. */
   model: string;
+  /** CRC-32 of the model's weights.bin (model.json): a resume with retrained weights is refused. */
+  modelDigest?: string;
   engine: EngineChoice;
   /** Decision threshold on P(voice). */
   threshold: number;

@@ -4,6 +4,7 @@
  * correct vs wrong explanations and the "drawing on the spectrogram" test — with LIME and
  * KernelSHAP on the 5 × 4 time-frequency grid (src/veracity/experiment*.ts, docs/veracity.md).
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve, basename, dirname, relative } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
@@ -154,10 +155,19 @@ export const experimentVeracity: Command = {
     if (threshold === undefined) {
       threshold = /^random:/.test(model) ? 0.5 : (await loadWeights(model)).info.threshold;
     }
+    let modelDigest = 'none';
+    if (!/^random:/.test(model)) {
+      try {
+        modelDigest = String((JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')) as { weights?: { crc32?: string } }).weights?.crc32 ?? 'none');
+      } catch {
+        modelDigest = 'unreadable';
+      }
+    }
     const defaults = ATTACK_DEFAULTS[domain];
     const config: VeracityConfig = {
       domain,
       model,
+      modelDigest,
       engine: engine as VeracityConfig['engine'],
       threshold,
       maxIterations: intOpt(values['max-iterations'], 'max-iterations', defaults.maxIterations, 1, 100000),
