@@ -17,6 +17,8 @@ import { scoreMask, visibleBins, vocalAuc, type MethodSample } from './evaluate.
 import { buildEvalModel, readWeights, type EvalModel } from './model-node.ts';
 
 export const EVALUATE_TASK = 'earshot.evaluate.excerpt';
+/** The module workers import to find the task (this file from the sources, the bundle when bundled). */
+export const EVALUATE_TASK_MODULE = import.meta.url;
 
 export interface EvaluateInit {
   model?: string;
@@ -51,6 +53,14 @@ interface State {
   explainers: MaskExplainer[];
   forward: Classifier | null;
   visible: Uint8Array;
+  seed: number;
+}
+
+/** A seed per excerpt (FNV-1a of its key mixed with the run's seed): stochastic methods draw the same noise whatever worker runs the job. */
+export function excerptSeed(key: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /** Whether `dir` holds an L-MAC decoder (decoder.json next to its weights). */
@@ -81,7 +91,7 @@ registerTask<EvaluateInput, EvaluateOutput, State, EvaluateInit>(EVALUATE_TASK, 
     const target = magnitudeTarget(model.mm);
     const c = predictedClassOf(target, warm);
     for (const e of explainers) await e.explain(warm, { target: c });
-    return { model, explainers, forward, visible: visibleBins(model.mm) };
+    return { model, explainers, forward, visible: visibleBins(model.mm), seed: d.explainer.seed ?? 0 };
   },
   async run(input, s) {
     const mm = s.model.mm;
@@ -90,7 +100,7 @@ registerTask<EvaluateInput, EvaluateOutput, State, EvaluateInit>(EVALUATE_TASK, 
     const out: EvaluateOutput = { key: input.key, c, prediction: NaN, methods: {} };
     for (const e of s.explainers) {
       const t0 = performance.now();
-      const mask = await e.explain(input.mag, { target: c });
+      const mask = await e.explain(input.mag, { target: c, seed: excerptSeed(input.key, s.seed) });
       const ms = performance.now() - t0;
       const m = scoreMask(mm, input.mag, mask);
       if (m.c !== c) throw new EarshotError('INTERNAL', `evaluate: class ${m.c} from the metrics, ${c} from the explainer`);

@@ -11,13 +11,15 @@ import { initBackend } from '../model/backend.ts';
 import type { SvdCnn } from '../model/svdcnn.ts';
 import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
 import { registerTask } from '../parallel/pool.ts';
-import { hasLmacDecoder } from './evaluate-task.ts';
+import { excerptSeed, hasLmacDecoder } from './evaluate-task.ts';
 import { visibleBins } from './evaluate.ts';
 import { buildEvalModel, readWeights, type EvalModel } from './model-node.ts';
 import { CASCADE_LAYERS, mapSimilarity, randomiseTop, roarTrain, type RoarTrainInput, type RoarTrainResult } from './sanity.ts';
 
 export const RANDOMISATION_TASK = 'earshot.sanity.randomisation';
 export const ROAR_TASK = 'earshot.sanity.roar';
+/** The module workers import to find the tasks (this file from the sources, the bundle when bundled). */
+export const SANITY_TASK_MODULE = import.meta.url;
 
 export interface RandomisationInit {
   model?: string;
@@ -80,13 +82,16 @@ registerTask<RandomisationInput, RandomisationOutput, RandState, RandomisationIn
     const originals: Float32Array[] = [];
     try {
       randomiseTop(models, 0, weights.tensors, seed);
-      for (const e of s.explainers) originals.push(await e.explain(input.mag, { target: c }));
+      // the same noise at every depth (only the model changes), except for the random control,
+      // whose maps must be independent draws
+      const ctx = (e: MaskExplainer, depth: number) => ({ target: c, seed: (excerptSeed(input.key, seed) + (e.name === 'random' ? depth : 0)) >>> 0 });
+      for (const e of s.explainers) originals.push(await e.explain(input.mag, ctx(e, 0)));
       s.explainers.forEach((e) => (out.methods[e.name] = { ssim: [], spearman: [] }));
       for (let depth = 1; depth <= CASCADE_LAYERS.length; depth++) {
         randomiseTop(models, depth, weights.tensors, seed);
         for (let i = 0; i < s.explainers.length; i++) {
           const e = s.explainers[i]!;
-          const m = await e.explain(input.mag, { target: c });
+          const m = await e.explain(input.mag, ctx(e, depth));
           const sim = mapSimilarity(originals[i]!, m, mm.frames, mm.bins, s.nVisible);
           out.methods[e.name]!.ssim.push(sim.ssim);
           out.methods[e.name]!.spearman.push(sim.spearman);

@@ -15,7 +15,7 @@ import { IG_METHODS } from '../../explain/attribution/gradients.ts';
 import { Journal, runJobs } from '../../experiments/journal.ts';
 import { renderBarChart } from '../../metrics/chart.ts';
 import { aggregate, type MethodRow, type MethodSample } from '../../metrics/evaluate.ts';
-import { EVALUATE_TASK, hasLmacDecoder, type EvaluateInit, type EvaluateInput, type EvaluateOutput } from '../../metrics/evaluate-task.ts';
+import { EVALUATE_TASK, EVALUATE_TASK_MODULE, hasLmacDecoder, type EvaluateInit, type EvaluateInput, type EvaluateOutput } from '../../metrics/evaluate-task.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
 import { readWeights } from '../../metrics/model-node.ts';
 import { crc32 } from '../../model/weights.ts';
@@ -229,7 +229,7 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
   log(`evaluate: ${excerpts.length} excerpts × ${methods.length} methods (${methods.join(', ')}); model ${dir ?? s.model}; ${journal.size} already in the journal`);
   const t0 = performance.now();
   const results = await runJobs<EvaluateInput, EvaluateOutput, EvaluateInit>({
-    jobs, journal: journal as Journal<unknown>, task: EVALUATE_TASK, taskModule: new URL('../../metrics/evaluate-task.ts', import.meta.url).href,
+    jobs, journal: journal as Journal<unknown>, task: EVALUATE_TASK, taskModule: EVALUATE_TASK_MODULE,
     initData: init, workers: s.workers, label: 'evaluate',
   });
   const wall = (performance.now() - t0) / 1000;

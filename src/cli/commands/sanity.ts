@@ -14,12 +14,12 @@ import { createMaskExplainer, lmacExplainer, magnitudeTarget, MASK_METHODS, pred
 import { loadLmac } from '../../explain/lmac/index.ts';
 import { Journal, runJobs } from '../../experiments/journal.ts';
 import { renderBarChart } from '../../metrics/chart.ts';
-import { hasLmacDecoder } from '../../metrics/evaluate-task.ts';
+import { excerptSeed, hasLmacDecoder } from '../../metrics/evaluate-task.ts';
 import { visibleBins } from '../../metrics/evaluate.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
 import { buildEvalModel, readWeights } from '../../metrics/model-node.ts';
 import { binMeans, CASCADE_LAYERS, removeTop, type RoarTrainInput, type RoarTrainResult } from '../../metrics/sanity.ts';
-import { RANDOMISATION_TASK, ROAR_TASK, type RandomisationInit, type RandomisationInput, type RandomisationOutput } from '../../metrics/sanity-task.ts';
+import { RANDOMISATION_TASK, ROAR_TASK, SANITY_TASK_MODULE, type RandomisationInit, type RandomisationInput, type RandomisationOutput } from '../../metrics/sanity-task.ts';
 import { crc32 } from '../../model/weights.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import type { Command } from '../commands.ts';
@@ -203,7 +203,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
     log(`sanity/randomisation: ${ex.length} excerpts × ${randMethods.length} methods × ${CASCADE_LAYERS.length + 1} models; ${journal.size} already journalled`);
     const res = await runJobs<RandomisationInput, RandomisationOutput, RandomisationInit>({
       jobs: ex.map((e) => ({ key: e.key, input: { key: e.key, mag: e.mag } })), journal: journal as Journal<unknown>, task: RANDOMISATION_TASK,
-      taskModule: new URL('../../metrics/sanity-task.ts', import.meta.url).href, initData: init, workers: s.workers, label: 'randomisation',
+      taskModule: SANITY_TASK_MODULE, initData: init, workers: s.workers, label: 'randomisation',
     });
     const mean = (xs: number[]) => {
       const ok = xs.filter(Number.isFinite);
@@ -287,7 +287,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
           else ex = createMaskExplainer(m, mm, baseExplainer);
           log(`sanity/roar: ${m} masks for ${all.length} excerpts`);
           const masks: Float32Array[] = [];
-          for (const e of all) masks.push(await ex.explain(e.mag, { target: predictedClassOf(target, e.mag) }));
+          for (const e of all) masks.push(await ex.explain(e.mag, { target: predictedClassOf(target, e.mag), seed: excerptSeed(e.key, s.seed) }));
           ex.dispose?.();
           for (const j of need) {
             const degraded = all.map((e, i) => removeTop(e.mag, masks[i]!, j.fraction, fill, mm.bins, nVisible, s.seed + i));
@@ -298,7 +298,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
         model.svd.dispose();
         log(`sanity/roar: ${jobs.length} retrainings of ${s.roarSteps} steps × ${s.roarBatch} excerpts`);
         const res = await runJobs<RoarTrainInput, RoarTrainResult>({
-          jobs, journal: journal as Journal<unknown>, task: ROAR_TASK, taskModule: new URL('../../metrics/sanity-task.ts', import.meta.url).href, workers: s.workers, label: 'roar',
+          jobs, journal: journal as Journal<unknown>, task: ROAR_TASK, taskModule: SANITY_TASK_MODULE, workers: s.workers, label: 'roar',
         });
         jobs.forEach((j, i) => results.set(j.key, res[i]!));
       }

@@ -137,7 +137,8 @@ function randomExplainer(size: number, seed0: number): MaskExplainer {
     kind: 'control',
     async explain(mag, ctx = {}) {
       if (!(mag instanceof Float32Array) || mag.length !== size) throw new EarshotError('BAD_SHAPE', `random: |X| must be a Float32Array of ${size} values`);
-      const rng = new Rng(((ctx.seed ?? seed0) + 0x9e3779b9 * calls++) >>> 0);
+      // a given seed fixes the mask; without one, every call draws a new mask
+      const rng = new Rng(ctx.seed !== undefined ? ctx.seed >>> 0 : (seed0 + 0x9e3779b9 * calls++) >>> 0);
       return Float32Array.from({ length: size }, () => rng.uniform());
     },
   };
