@@ -9,6 +9,7 @@ import type { Command } from '../commands.ts';
 // One line per experiment: name → its command module (loaded on demand, so a run of one
 // experiment does not load the others' dependencies).
 const EXPERIMENTS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  audiolime: { summary: "audioLIME's validations: confounded model, layer randomisation, separated vs true stems (002)", load: async () => (await import('./experiment-audiolime.ts')).experimentAudioLimeCmd },
   stability: { summary: "SLIME's U_n against N_s (paper 000 Fig. 3) + time per explanation", load: async () => (await import('./experiment-stability.ts')).stabilityCmd },
   veracity: { summary: 'flip / localised / fidelity / drawing tests of LIME and KernelSHAP with adversarial excerpts (001)', load: async () => (await import('./experiment-veracity.ts')).experimentVeracity },
 };
