@@ -22,7 +22,7 @@ import { SVD_FRONTEND } from '../../frontend/config.ts';
 import { Journal, runJobs } from '../journal.ts';
 import { barChart, lineChart } from './charts.ts';
 import { readLabels } from './confound.ts';
-import { CASCADE, type AudioLimeJob, type ClipSpec, type CommonSettings, type ConfoundResult, type OracleResult, type SanityResult } from './tasks.ts';
+import { AUDIOLIME_TASK_MODULE, CASCADE, type AudioLimeJob, type ClipSpec, type CommonSettings, type ConfoundResult, type OracleResult, type SanityResult } from './tasks.ts';
 
 export const STAGES = ['confound', 'sanity', 'oracle'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -85,13 +85,12 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 async function stageJobs<R>(s: ExperimentSettings, stage: Stage, jobs: Array<{ key: string; input: AudioLimeJob }>, config: Record<string, unknown>): Promise<R[]> {
   const journal = await Journal.open<R>(join(s.out, `journal-${stage}.jsonl`), config, { resume: !s.fresh });
   return runJobs<AudioLimeJob, R, { threads: number; engine: string }>({
-    jobs, journal: journal as never, task: 'audiolime', taskModule: new URL('./tasks.ts', import.meta.url).href,
+    jobs, journal: journal as never, task: 'audiolime', taskModule: AUDIOLIME_TASK_MODULE,
     initData: { threads: s.workers > 1 ? 1 : 2, engine: s.engine }, workers: s.workers, label: `audiolime ${stage}`,
   });
 }
 
 export async function runAudioLimeExperiment(s: ExperimentSettings): Promise<string[]> {
-  await import('./tasks.ts'); // registers the task for inline runs
   await mkdir(s.out, { recursive: true });
   const common: CommonSettings = { segments: s.segments, samples: s.samples, seed: s.seed };
   const clips = await heldOutClips(s.corpus, s.seconds, s.clips);

@@ -249,6 +249,9 @@ async function runOracle(s: State, job: Extract<AudioLimeJob, { kind: 'oracle' }
   return { oracleTop3: oracleTop, methods };
 }
 
+/** The module that registers the task (the bundle itself when bundled). */
+export const AUDIOLIME_TASK_MODULE = import.meta.url;
+
 registerTask<AudioLimeJob, unknown, State, { threads: number; engine: string }>('audiolime', {
   async init(d) {
     await initBackend('wasm');
