@@ -60,6 +60,26 @@ test('a rerun resumes from the journal (same numbers, nothing recomputed); other
   await rejectsCode(() => runEvaluate(parseEvaluateArgs([...args, '--ig-steps', '7']), quiet), 'JOURNAL_MISMATCH', /igSteps/);
 });
 
+test('an L-MAC decoder directory makes lmac a row of the table (an untrained decoder for the same classifier)', async () => {
+  const { initWeights } = await import('../src/model/weights.ts');
+  const { createSvdCnn } = await import('../src/model/svdcnn.ts');
+  const { magnitudeModel } = await import('../src/explain/maskable.ts');
+  const { svdLmacArchitecture, initDecoderTensors, classifierRef, saveDecoderFile } = await import('../src/explain/lmac/index.ts');
+  const w = initWeights(5, { id: 'svd-cnn-ismir2015/random-5' });
+  const svd = createSvdCnn(w);
+  const mm = magnitudeModel(svd, { mean: new Float32Array(80), std: new Float32Array(80).fill(1) });
+  const arch = svdLmacArchitecture();
+  const lmacDir = join(dir, 'lmac');
+  await saveDecoderFile(lmacDir, { info: { architecture: arch, classifier: classifierRef(w), loss: {}, training: {} }, tensors: initDecoderTensors(arch, mm.melT.dataSync() as Float32Array, 1) });
+  mm.dispose();
+  svd.dispose();
+  const r = await runEvaluate(parseEvaluateArgs(['--corpus', corpus, '--model', 'random:5', '--excerpts', '1', '--methods', 'lmac,random', '--lmac', lmacDir, '--out', join(dir, 'out-lmac')]), quiet);
+  assert.equal(r.rows.map((x) => x.method), ['lmac', 'random']);
+  assert.is(r.missing.length, 0);
+  const row = r.rows[0]!;
+  assert.ok(row.mm > 0 && row.mm < 1, `L-MAC mask mean ${row.mm}`);
+});
+
 test('bad options name the option', async () => {
   throwsCode(() => parseEvaluateArgs(['--methods', 'saliency,foo']), 'BAD_USAGE', /unknown method 'foo'/);
   throwsCode(() => parseEvaluateArgs(['--methods', 'ig,ig']), 'BAD_USAGE', /twice/);

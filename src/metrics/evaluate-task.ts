@@ -14,7 +14,7 @@ import { createClassifier } from '../model/engines.ts';
 import type { Classifier } from '../model/classifier.ts';
 import { registerTask } from '../parallel/pool.ts';
 import { scoreMask, visibleBins, vocalAuc, type MethodSample } from './evaluate.ts';
-import { buildEvalModel, readWeights, type EvalModel } from './model-node.ts';
+import { buildEvalModel, readWeights, withStats, type EvalModel } from './model-node.ts';
 
 export const EVALUATE_TASK = 'earshot.evaluate.excerpt';
 /** The module workers import to find the task (this file from the sources, the bundle when bundled). */
@@ -80,7 +80,7 @@ registerTask<EvaluateInput, EvaluateOutput, State, EvaluateInit>(EVALUATE_TASK, 
     for (const m of d.methods) {
       if (m === 'lmac') {
         if (!hasLmacDecoder(d.lmac)) throw new EarshotError('LMAC_MISSING', `lmac: no decoder in ${d.lmac}`);
-        const lm = await loadLmac(d.lmac!, weights);
+        const lm = await loadLmac(d.lmac!, withStats(weights, model.stats));
         explainers.push(lmacExplainer(lm, model.mm.frames * model.mm.bins));
       } else {
         explainers.push(createMaskExplainer(m, model.mm, { ...d.explainer, ...(forward ? { forward } : {}) }));

@@ -60,6 +60,12 @@ export function statsFromMagnitudes(template: MagnitudeModel, mags: Float32Array
   return { mean, std };
 }
 
+/** `weights` carrying `stats` as their normalisation (for consumers that read it from the weight set, e.g. loadLmac). */
+export function withStats(weights: WeightSet, stats: BandStats): WeightSet {
+  if (weights.info.normalization) return weights;
+  return { ...weights, info: { ...weights.info, normalization: { mean: Array.from(stats.mean), std: Array.from(stats.std) } } };
+}
+
 /** Bring up TF.js wasm (with the training kernels) and build the model from its weights. */
 export async function buildEvalModel(weights: WeightSet, dir: string | null, spec: string | undefined, statsFrom: Float32Array[] = []): Promise<EvalModel> {
   await initBackend('wasm');

@@ -13,7 +13,7 @@ import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
 import { registerTask } from '../parallel/pool.ts';
 import { excerptSeed, hasLmacDecoder } from './evaluate-task.ts';
 import { visibleBins } from './evaluate.ts';
-import { buildEvalModel, readWeights, type EvalModel } from './model-node.ts';
+import { buildEvalModel, readWeights, withStats, type EvalModel } from './model-node.ts';
 import { CASCADE_LAYERS, mapSimilarity, randomiseTop, roarTrain, type RoarTrainInput, type RoarTrainResult } from './sanity.ts';
 
 export const RANDOMISATION_TASK = 'earshot.sanity.randomisation';
@@ -60,7 +60,7 @@ registerTask<RandomisationInput, RandomisationOutput, RandState, RandomisationIn
     for (const m of d.methods) {
       if (m === 'lmac') {
         if (!hasLmacDecoder(d.lmac)) throw new EarshotError('LMAC_MISSING', `lmac: no decoder in ${d.lmac}`);
-        lmac = await loadLmac(d.lmac!, weights);
+        lmac = await loadLmac(d.lmac!, withStats(weights, model.stats));
         explainers.push(lmacExplainer(lmac, model.mm.frames * model.mm.bins));
       } else {
         // forward passes of slime / kernelshap must see the randomised weights: the SvdCnn itself

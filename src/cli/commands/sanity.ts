@@ -17,7 +17,7 @@ import { renderBarChart } from '../../metrics/chart.ts';
 import { excerptSeed, hasLmacDecoder } from '../../metrics/evaluate-task.ts';
 import { visibleBins } from '../../metrics/evaluate.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
-import { buildEvalModel, readWeights } from '../../metrics/model-node.ts';
+import { buildEvalModel, readWeights, withStats } from '../../metrics/model-node.ts';
 import { binMeans, CASCADE_LAYERS, removeTop, type RoarTrainInput, type RoarTrainResult } from '../../metrics/sanity.ts';
 import { RANDOMISATION_TASK, ROAR_TASK, SANITY_TASK_MODULE, type RandomisationInit, type RandomisationInput, type RandomisationOutput } from '../../metrics/sanity-task.ts';
 import { crc32 } from '../../model/weights.ts';
@@ -283,7 +283,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
           const need = todo.filter((j) => j.method === m);
           if (!need.length) continue;
           let ex: MaskExplainer;
-          if (m === 'lmac') ex = lmacExplainer(await loadLmac(resolve(s.lmac), weights), mm.frames * mm.bins);
+          if (m === 'lmac') ex = lmacExplainer(await loadLmac(resolve(s.lmac), withStats(weights, model.stats)), mm.frames * mm.bins);
           else ex = createMaskExplainer(m, mm, baseExplainer);
           log(`sanity/roar: ${m} masks for ${all.length} excerpts`);
           const masks: Float32Array[] = [];
