@@ -96,7 +96,7 @@ test('experiment audiolime: all three stages on a tiny corpus, resumable, CSV + 
   try {
     const files = await runAudioLimeExperiment({ ...settings, stages: [...settings.stages] });
     for (const f of ['confound.csv', 'confound.png', 'sanity.csv', 'sanity.png', 'oracle.csv', 'oracle.png', 'summary.txt']) assert.ok(existsSync(join(out, f)), f);
-    assert.is(files.length, 7);
+    assert.is(files.length, 10); // + summary-<stage>.txt
     const confound = readFileSync(join(out, 'confound.csv'), 'utf8').trim().split('\n');
     assert.is(confound.length, 1 + 2 * 2);
     assert.match(confound[0]!, /^clip,start_s,model,top_source/);

@@ -14,7 +14,7 @@
  * Clips: for every test song, the window of `seconds` (at whole-second offsets) whose voiced
  * fraction is closest to ½, so each clip has both voice and no voice.
  */
-import { writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
 import { listCorpus } from '../../model/dataset.ts';
@@ -171,11 +171,30 @@ export async function runAudioLimeExperiment(s: ExperimentSettings): Promise<str
     summary.push(
       `oracle vs separated stems (${clips.length} clips): audioLIME's top-3 on separated sources (each mapped to the true stem it correlates with most) vs on the true stems`,
       ...methods.map((m, k) => `  ${m.padEnd(6)} mean top-3 overlap ${(3 * ov[k]!).toFixed(2)}/3 (${pct(ov[k]!)}), all 3 agree on ${pct(full[k]!)} of clips; top-3 segments overlap ${(3 * so[k]!).toFixed(2)}/3`),
+      `  chance level (two random 3-sets of the d = ${2 * s.segments} components): ${(9 / (2 * s.segments)).toFixed(2)}/3`,
       '  oracle.png: bars per method (hpss, repet, nmf): mean top-3 overlap / 3 (red), mean top-3 segment overlap / 3 (blue)',
       '',
     );
   }
-  await write('summary.txt', summary.join('\n') + '\n');
+  // each stage keeps its own summary (stages may run with different settings); summary.txt joins them
+  const head = summary.slice(0, 3);
+  const parts: Record<string, string[]> = {};
+  let cur: string | null = null;
+  for (const l of summary.slice(3)) {
+    const st = STAGES.find((x) => l.startsWith(`${x}`));
+    if (st) cur = st;
+    if (cur) (parts[cur] ??= []).push(l);
+  }
+  for (const [st, lines] of Object.entries(parts)) await write(`summary-${st}.txt`, [...head, ...lines].join('\n') + '\n');
+  const all: string[] = [];
+  for (const st of STAGES) {
+    try {
+      all.push(await readFile(join(s.out, `summary-${st}.txt`), 'utf8'));
+    } catch {
+      // that stage has not been run into this folder
+    }
+  }
+  await write('summary.txt', all.join('\n'));
   for (const l of summary) s.log(l);
   return written;
 }
