@@ -148,7 +148,10 @@ export class Session {
     // The CLI's loadModel: TF.js wasm first (the front-end gradient and tfjs engine need it).
     const info = await initBackend('wasm', { wasmPaths: o.tfjsWasmPaths, numThreads: o.engine === 'tfjs' ? o.threads : 1 });
     let importer = o.importer;
-    if (o.engine === 'ort-web' && !importer) {
+    const inNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+    // in a browser onnxruntime-web is not bundled: the page says where its ESM build is served
+    // (Node imports the package by name through the engine's default importer)
+    if (o.engine === 'ort-web' && !importer && !inNode) {
       const url = o.ortUrl;
       if (!url) throw new EarshotError('ENGINE_UNAVAILABLE', 'onnxruntime-web: the page gave no URL for its ESM build');
       importer = async () => {
