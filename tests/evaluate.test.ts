@@ -54,10 +54,15 @@ test('a rerun resumes from the journal (same numbers, nothing recomputed); other
   const before = readFileSync(join(out, 'results.csv'), 'utf8').split('\n').map((l) => l.split(',').slice(0, 13).join(','));
   const lines: string[] = [];
   await runEvaluate(parseEvaluateArgs(args), (l) => lines.push(l));
-  assert.match(lines[0]!, /2 already in the journal/);
+  assert.match(lines[0]!, /6 of 6 jobs already in the journal/);
   const after = readFileSync(join(out, 'results.csv'), 'utf8').split('\n').map((l) => l.split(',').slice(0, 13).join(','));
   assert.equal(after, before);
   await rejectsCode(() => runEvaluate(parseEvaluateArgs([...args, '--ig-steps', '7']), quiet), 'JOURNAL_MISMATCH', /igSteps/);
+  // a method added later is computed alone
+  const more: string[] = [];
+  const r = await runEvaluate(parseEvaluateArgs([...args.slice(0, -2), '--methods', 'saliency,random,guidedbackprop', '--out', out]), (l) => more.push(l));
+  assert.match(more[0]!, /4 of 6 jobs already in the journal/);
+  assert.equal(r.rows.map((x) => x.method), ['saliency', 'random', 'guidedbackprop']);
 });
 
 test('an L-MAC decoder directory makes lmac a row of the table (an untrained decoder for the same classifier)', async () => {

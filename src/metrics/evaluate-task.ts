@@ -6,7 +6,8 @@
  * explanation, and scores each mask (./evaluate.ts). Node only.
  */
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { crc32 } from '../model/weights.ts';
 import { EarshotError } from '../../bindings/errors.ts';
 import { createMaskExplainer, lmacExplainer, predictedClassOf, magnitudeTarget, type MaskExplainer, type MaskExplainerOptions } from '../explain/attribution/index.ts';
 import { loadLmac } from '../explain/lmac/index.ts';
@@ -22,10 +23,9 @@ export const EVALUATE_TASK_MODULE = import.meta.url;
 
 export interface EvaluateInit {
   model?: string;
-  methods: string[];
   /** L-MAC decoder directory (when 'lmac' is among the methods). */
   lmac?: string;
-  /** Options of the explainers (seed, per-method settings); `background` = GradientSHAP baselines. */
+  /** Options of the explainers (seed, per-method settings; GradientSHAP's baselines). */
   explainer: Omit<MaskExplainerOptions, 'forward'>;
   /** --engine for SLIME / KernelSHAP forward passes ('tfjs' = the same SvdCnn). */
   engine: string;
@@ -33,24 +33,24 @@ export interface EvaluateInit {
   statsFrom?: Float32Array[];
 }
 
+/** One job: one method on one excerpt. */
 export interface EvaluateInput {
+  /** The excerpt's key (seeds the stochastic methods). */
   key: string;
+  method: string;
   mag: Float32Array;
   vocals?: Float32Array;
   accompaniment?: Float32Array;
 }
 
-export interface EvaluateOutput {
-  key: string;
-  /** Class predicted on X and P(label). */
-  c: number;
-  prediction: number;
-  methods: Record<string, MethodSample>;
+export interface EvaluateOutput extends MethodSample {
+  method: string;
 }
 
 interface State {
+  init: EvaluateInit;
   model: EvalModel;
-  explainers: MaskExplainer[];
+  explainers: Map<string, MaskExplainer>;
   forward: Classifier | null;
   visible: Uint8Array;
   seed: number;
@@ -68,52 +68,57 @@ export function hasLmacDecoder(dir: string | undefined): boolean {
   return !!dir && existsSync(join(dir, 'decoder.json'));
 }
 
+/** The explainer of `method` in this worker, built (and warmed up once, untimed) on first use. */
+async function explainerFor(s: State, method: string, warm: Float32Array): Promise<MaskExplainer> {
+  let e = s.explainers.get(method);
+  if (e) return e;
+  const d = s.init;
+  if (method === 'lmac') {
+    if (!hasLmacDecoder(d.lmac)) throw new EarshotError('LMAC_MISSING', `lmac: no decoder in ${d.lmac}`);
+    const lm = await loadLmac(d.lmac!, withStats(s.model.weights, s.model.stats));
+    e = lmacExplainer(lm, s.model.mm.frames * s.model.mm.bins);
+  } else {
+    if ((method === 'slime' || method === 'kernelshap') && !s.forward && d.engine !== 'tfjs') {
+      s.forward = await createClassifier(s.model.weights, { engine: d.engine as 'auto', threads: 1 });
+    }
+    e = createMaskExplainer(method, s.model.mm, { ...d.explainer, ...(s.forward ? { forward: s.forward } : {}) });
+  }
+  // the first call of a method pays for kernel set-up and caches, not for the explanation
+  await e.explain(warm, { target: predictedClassOf(magnitudeTarget(s.model.mm), warm), seed: 0 });
+  s.explainers.set(method, e);
+  return e;
+}
+
 registerTask<EvaluateInput, EvaluateOutput, State, EvaluateInit>(EVALUATE_TASK, {
   async init(d) {
     const { weights, dir } = await readWeights(d.model);
     const model = await buildEvalModel(weights, dir, d.model, d.statsFrom ?? []);
-    let forward: Classifier | null = null;
-    if (d.methods.some((m) => m === 'slime' || m === 'kernelshap') && d.engine !== 'tfjs') {
-      forward = await createClassifier(weights, { engine: d.engine as 'auto', threads: 1 });
-    }
-    const explainers: MaskExplainer[] = [];
-    for (const m of d.methods) {
-      if (m === 'lmac') {
-        if (!hasLmacDecoder(d.lmac)) throw new EarshotError('LMAC_MISSING', `lmac: no decoder in ${d.lmac}`);
-        const lm = await loadLmac(d.lmac!, withStats(weights, model.stats));
-        explainers.push(lmacExplainer(lm, model.mm.frames * model.mm.bins));
-      } else {
-        explainers.push(createMaskExplainer(m, model.mm, { ...d.explainer, ...(forward ? { forward } : {}) }));
-      }
-    }
-    // warm-up: the first call of each method pays for kernel set-up, not for the explanation
-    const warm = d.statsFrom?.[0] ?? new Float32Array(model.mm.frames * model.mm.bins).fill(0.01);
-    const target = magnitudeTarget(model.mm);
-    const c = predictedClassOf(target, warm);
-    for (const e of explainers) await e.explain(warm, { target: c });
-    return { model, explainers, forward, visible: visibleBins(model.mm), seed: d.explainer.seed ?? 0 };
+    return { init: d, model, explainers: new Map(), forward: null, visible: visibleBins(model.mm), seed: d.explainer.seed ?? 0 };
   },
   async run(input, s) {
     const mm = s.model.mm;
-    const target = magnitudeTarget(mm);
-    const c = predictedClassOf(target, input.mag);
-    const out: EvaluateOutput = { key: input.key, c, prediction: NaN, methods: {} };
-    for (const e of s.explainers) {
-      const t0 = performance.now();
-      const mask = await e.explain(input.mag, { target: c, seed: excerptSeed(input.key, s.seed) });
-      const ms = performance.now() - t0;
-      const m = scoreMask(mm, input.mag, mask);
-      if (m.c !== c) throw new EarshotError('INTERNAL', `evaluate: class ${m.c} from the metrics, ${c} from the explainer`);
-      out.prediction = m.c === 1 ? m.p : 1 - m.p;
-      const auc = input.vocals && input.accompaniment && c === 1 ? vocalAuc(mask, input.vocals, input.accompaniment, s.visible) : null;
-      out.methods[e.name] = { ...m, ms, auc };
-    }
-    return out;
+    const e = await explainerFor(s, input.method, input.mag);
+    const c = predictedClassOf(magnitudeTarget(mm), input.mag);
+    const t0 = performance.now();
+    const mask = await e.explain(input.mag, { target: c, seed: excerptSeed(input.key, s.seed) });
+    const ms = performance.now() - t0;
+    const m = scoreMask(mm, input.mag, mask);
+    if (m.c !== c) throw new EarshotError('INTERNAL', `evaluate: class ${m.c} from the metrics, ${c} from the explainer`);
+    const auc = input.vocals && input.accompaniment && c === 1 ? vocalAuc(mask, input.vocals, input.accompaniment, s.visible) : null;
+    return { method: input.method, ...m, ms, auc };
   },
   dispose(s) {
-    for (const e of s.explainers) e.dispose?.();
+    for (const e of s.explainers.values()) e.dispose?.();
     s.forward?.dispose();
     s.model.mm.dispose();
     s.model.svd.dispose();
   },
 });
+
+/** The journal key of a method: L-MAC's carries its decoder's checksum, so a new decoder is evaluated anew. */
+export function methodKey(method: string, lmacDir: string | undefined): string {
+  if (method !== 'lmac' || !lmacDir || !hasLmacDecoder(lmacDir)) return method;
+  const bin = join(lmacDir, 'decoder.bin');
+  const bytes = existsSync(bin) ? readFileSync(bin) : readFileSync(join(lmacDir, 'decoder.json'));
+  return `lmac@${crc32(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))}`;
+}

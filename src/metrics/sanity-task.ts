@@ -23,7 +23,6 @@ export const SANITY_TASK_MODULE = import.meta.url;
 
 export interface RandomisationInit {
   model?: string;
-  methods: string[];
   lmac?: string;
   explainer: Omit<MaskExplainerOptions, 'forward'>;
   /** Seed of the random re-initialisation. */
@@ -31,71 +30,72 @@ export interface RandomisationInit {
   statsFrom?: Float32Array[];
 }
 
+/** One job: one method on one excerpt, through the whole cascade. */
 export interface RandomisationInput {
   key: string;
+  method: string;
   mag: Float32Array;
 }
 
 export interface RandomisationOutput {
   key: string;
+  method: string;
   c: number;
-  /** Per method: SSIM and Spearman of the map after randomising the top 1…7 layers vs the original. */
-  methods: Record<string, { ssim: number[]; spearman: number[] }>;
+  /** SSIM and Spearman of the map after randomising the top 1…7 layers vs the original. */
+  ssim: number[];
+  spearman: number[];
 }
 
 interface RandState {
+  init: RandomisationInit;
   model: EvalModel;
   lmac: Lmac | null;
-  explainers: MaskExplainer[];
+  explainers: Map<string, MaskExplainer>;
   nVisible: number;
-  seed: number;
+}
+
+async function explainerFor(s: RandState, method: string): Promise<MaskExplainer> {
+  let e = s.explainers.get(method);
+  if (e) return e;
+  if (method === 'lmac') {
+    if (!hasLmacDecoder(s.init.lmac)) throw new EarshotError('LMAC_MISSING', `lmac: no decoder in ${s.init.lmac}`);
+    s.lmac = await loadLmac(s.init.lmac!, withStats(s.model.weights, s.model.stats));
+    e = lmacExplainer(s.lmac, s.model.mm.frames * s.model.mm.bins);
+  } else {
+    // forward passes of slime / kernelshap must see the randomised weights: the SvdCnn itself
+    e = createMaskExplainer(method, s.model.mm, s.init.explainer);
+  }
+  s.explainers.set(method, e);
+  return e;
 }
 
 registerTask<RandomisationInput, RandomisationOutput, RandState, RandomisationInit>(RANDOMISATION_TASK, {
   async init(d) {
     const { weights, dir } = await readWeights(d.model);
     const model = await buildEvalModel(weights, dir, d.model, d.statsFrom ?? []);
-    let lmac: Lmac | null = null;
-    const explainers: MaskExplainer[] = [];
-    for (const m of d.methods) {
-      if (m === 'lmac') {
-        if (!hasLmacDecoder(d.lmac)) throw new EarshotError('LMAC_MISSING', `lmac: no decoder in ${d.lmac}`);
-        lmac = await loadLmac(d.lmac!, withStats(weights, model.stats));
-        explainers.push(lmacExplainer(lmac, model.mm.frames * model.mm.bins));
-      } else {
-        // forward passes of slime / kernelshap must see the randomised weights: the SvdCnn itself
-        explainers.push(createMaskExplainer(m, model.mm, d.explainer));
-      }
-    }
     const vis = visibleBins(model.mm);
     let nVisible = 0;
     for (let k = 0; k < vis.length; k++) if (vis[k]) nVisible = k + 1;
-    return { model, lmac, explainers, nVisible, seed: d.seed };
+    return { init: d, model, lmac: null, explainers: new Map(), nVisible };
   },
   async run(input, s) {
     const { mm, svd, weights } = s.model;
+    const e = await explainerFor(s, input.method);
     const models: SvdCnn[] = [svd, ...(s.lmac ? [s.lmac.classifier] : [])];
-    const target = magnitudeTarget(mm);
-    const c = predictedClassOf(target, input.mag);
-    const seed = s.seed;
-    const out: RandomisationOutput = { key: input.key, c, methods: {} };
-    const originals: Float32Array[] = [];
+    const seed = s.init.seed;
+    randomiseTop(models, 0, weights.tensors, seed);
+    const c = predictedClassOf(magnitudeTarget(mm), input.mag);
+    // the same noise at every depth (only the model changes), except for the random control,
+    // whose maps must be independent draws
+    const ctx = (depth: number) => ({ target: c, seed: (excerptSeed(input.key, seed) + (e.name === 'random' ? depth : 0)) >>> 0 });
+    const out: RandomisationOutput = { key: input.key, method: input.method, c, ssim: [], spearman: [] };
     try {
-      randomiseTop(models, 0, weights.tensors, seed);
-      // the same noise at every depth (only the model changes), except for the random control,
-      // whose maps must be independent draws
-      const ctx = (e: MaskExplainer, depth: number) => ({ target: c, seed: (excerptSeed(input.key, seed) + (e.name === 'random' ? depth : 0)) >>> 0 });
-      for (const e of s.explainers) originals.push(await e.explain(input.mag, ctx(e, 0)));
-      s.explainers.forEach((e) => (out.methods[e.name] = { ssim: [], spearman: [] }));
+      const original = await e.explain(input.mag, ctx(0));
       for (let depth = 1; depth <= CASCADE_LAYERS.length; depth++) {
         randomiseTop(models, depth, weights.tensors, seed);
-        for (let i = 0; i < s.explainers.length; i++) {
-          const e = s.explainers[i]!;
-          const m = await e.explain(input.mag, ctx(e, depth));
-          const sim = mapSimilarity(originals[i]!, m, mm.frames, mm.bins, s.nVisible);
-          out.methods[e.name]!.ssim.push(sim.ssim);
-          out.methods[e.name]!.spearman.push(sim.spearman);
-        }
+        const sim = mapSimilarity(original, await e.explain(input.mag, ctx(depth)), mm.frames, mm.bins, s.nVisible);
+        out.ssim.push(sim.ssim);
+        out.spearman.push(sim.spearman);
       }
     } finally {
       randomiseTop(models, 0, weights.tensors, seed);
@@ -103,7 +103,7 @@ registerTask<RandomisationInput, RandomisationOutput, RandState, RandomisationIn
     return out;
   },
   dispose(s) {
-    for (const e of s.explainers) e.dispose?.();
+    for (const e of s.explainers.values()) e.dispose?.();
     s.model.mm.dispose();
     s.model.svd.dispose();
   },

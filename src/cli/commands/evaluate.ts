@@ -15,7 +15,7 @@ import { IG_METHODS } from '../../explain/attribution/gradients.ts';
 import { Journal, runJobs } from '../../experiments/journal.ts';
 import { renderBarChart } from '../../metrics/chart.ts';
 import { aggregate, type MethodRow, type MethodSample } from '../../metrics/evaluate.ts';
-import { EVALUATE_TASK, EVALUATE_TASK_MODULE, hasLmacDecoder, type EvaluateInit, type EvaluateInput, type EvaluateOutput } from '../../metrics/evaluate-task.ts';
+import { EVALUATE_TASK, EVALUATE_TASK_MODULE, hasLmacDecoder, methodKey, type EvaluateInit, type EvaluateInput, type EvaluateOutput } from '../../metrics/evaluate-task.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
 import { readWeights } from '../../metrics/model-node.ts';
 import { crc32 } from '../../model/weights.ts';
@@ -204,7 +204,6 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
   const size = excerpts[0]!.mag.length;
   const init: EvaluateInit = {
     model: s.model,
-    methods,
     lmac: resolve(s.lmac),
     engine: s.engine,
     explainer: {
@@ -216,23 +215,34 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
       gradcam: { layer: s.gradcamLayer },
       perturbation: { numSamples: s.perturbationSamples },
     },
-    statsFrom: weights.info.normalization ? excerpts.slice(0, 1).map((e) => e.mag) : excerpts.map((e) => e.mag),
+    statsFrom: weights.info.normalization ? [] : excerpts.map((e) => e.mag),
   };
+  // The journal is keyed by (excerpt, method): adding a method later (e.g. when the L-MAC decoder
+  // lands) computes only that method; every setting that changes a number is in the config.
   const config = {
-    methods, model: s.model ?? 'default', modelId: weights.info.id ?? null, fingerprint, corpus: s.audio ? null : resolve(s.corpus), split: s.split,
+    model: s.model ?? 'default', modelId: weights.info.id ?? null, fingerprint, corpus: s.audio ? null : resolve(s.corpus), split: s.split,
     audio: s.audio, excerpts: s.excerpts, seed: s.seed, output: s.output, igSteps: s.igSteps, igMethod: s.igMethod,
     smoothgradSamples: s.smoothgradSamples, smoothgradNoise: s.smoothgradNoise, gradientshapSamples: s.gradientshapSamples,
     background: background.length, gradcamLayer: s.gradcamLayer, perturbationSamples: s.perturbationSamples, engine: s.engine,
   };
   const journal = await Journal.open<EvaluateOutput>(join(s.out, 'journal.jsonl'), config, { resume: !s.fresh });
-  const jobs = excerpts.map((e) => ({ key: e.key, input: { key: e.key, mag: e.mag, vocals: e.vocals, accompaniment: e.accompaniment } as EvaluateInput }));
-  log(`evaluate: ${excerpts.length} excerpts × ${methods.length} methods (${methods.join(', ')}); model ${dir ?? s.model}; ${journal.size} already in the journal`);
+  const keys = new Map(methods.map((m) => [m, methodKey(m, resolve(s.lmac))]));
+  const jobs = excerpts.flatMap((e) =>
+    methods.map((m) => ({ key: `${e.key}|${keys.get(m)}`, input: { key: e.key, method: m, mag: e.mag, vocals: e.vocals, accompaniment: e.accompaniment } as EvaluateInput })),
+  );
+  const already = jobs.filter((j) => journal.has(j.key)).length;
+  log(`evaluate: ${excerpts.length} excerpts × ${methods.length} methods (${methods.join(', ')}); model ${dir ?? s.model}; ${already} of ${jobs.length} jobs already in the journal`);
   const t0 = performance.now();
-  const results = await runJobs<EvaluateInput, EvaluateOutput, EvaluateInit>({
+  const flat = await runJobs<EvaluateInput, EvaluateOutput, EvaluateInit>({
     jobs, journal: journal as Journal<unknown>, task: EVALUATE_TASK, taskModule: EVALUATE_TASK_MODULE,
     initData: init, workers: s.workers, label: 'evaluate',
   });
   const wall = (performance.now() - t0) / 1000;
+  const results = excerpts.map((e, i) => ({
+    key: e.key,
+    c: flat[i * methods.length]!.c,
+    methods: Object.fromEntries(methods.map((m, k) => [m, flat[i * methods.length + k]! as MethodSample])),
+  }));
 
   const rows = methods.map((m) => aggregate(m, results.map((r) => r.methods[m]!)));
   const adOf = (r: MethodRow) => (s.ad === 'parity' ? r.adParity : r.ad);

@@ -14,7 +14,7 @@ import { createMaskExplainer, lmacExplainer, magnitudeTarget, MASK_METHODS, pred
 import { loadLmac } from '../../explain/lmac/index.ts';
 import { Journal, runJobs } from '../../experiments/journal.ts';
 import { renderBarChart } from '../../metrics/chart.ts';
-import { excerptSeed, hasLmacDecoder } from '../../metrics/evaluate-task.ts';
+import { excerptSeed, hasLmacDecoder, methodKey } from '../../metrics/evaluate-task.ts';
 import { visibleBins } from '../../metrics/evaluate.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
 import { buildEvalModel, readWeights, withStats } from '../../metrics/model-node.ts';
@@ -195,16 +195,19 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
   if (s.skip !== 'randomisation' && randMethods.length) {
     const ex: EvalExcerpt[] = s.audio ? await audioExcerpts(s.audio, s.excerpts) : await corpusExcerpts(s.corpus, { split: 'test', count: s.excerpts, seed: s.seed, stems: false });
     const init: RandomisationInit = {
-      model: s.model, methods: randMethods, lmac: resolve(s.lmac), explainer: baseExplainer, seed: s.seed,
+      model: s.model, lmac: resolve(s.lmac), explainer: baseExplainer, seed: s.seed,
       statsFrom: weights.info.normalization ? [] : ex.map((e) => e.mag),
     };
-    const config = { part: 'randomisation', methods: randMethods, model: s.model ?? 'default', fingerprint, audio: s.audio, corpus: s.audio ? null : resolve(s.corpus), excerpts: s.excerpts, ...baseExplainer };
+    // keyed by (excerpt, method): a method added later (L-MAC) is computed alone
+    const config = { part: 'randomisation', model: s.model ?? 'default', fingerprint, audio: s.audio, corpus: s.audio ? null : resolve(s.corpus), excerpts: s.excerpts, ...baseExplainer };
     const journal = await Journal.open<RandomisationOutput>(join(s.out, 'journal-randomisation.jsonl'), config, { resume: !s.fresh });
-    log(`sanity/randomisation: ${ex.length} excerpts × ${randMethods.length} methods × ${CASCADE_LAYERS.length + 1} models; ${journal.size} already journalled`);
-    const res = await runJobs<RandomisationInput, RandomisationOutput, RandomisationInit>({
-      jobs: ex.map((e) => ({ key: e.key, input: { key: e.key, mag: e.mag } })), journal: journal as Journal<unknown>, task: RANDOMISATION_TASK,
-      taskModule: SANITY_TASK_MODULE, initData: init, workers: s.workers, label: 'randomisation',
+    const keys = new Map(randMethods.map((m) => [m, methodKey(m, resolve(s.lmac))]));
+    const jobs = ex.flatMap((e) => randMethods.map((m) => ({ key: `${e.key}|${keys.get(m)}`, input: { key: e.key, method: m, mag: e.mag } })));
+    log(`sanity/randomisation: ${ex.length} excerpts × ${randMethods.length} methods × ${CASCADE_LAYERS.length + 1} models; ${jobs.filter((j) => journal.has(j.key)).length} of ${jobs.length} jobs already journalled`);
+    const flat = await runJobs<RandomisationInput, RandomisationOutput, RandomisationInit>({
+      jobs, journal: journal as Journal<unknown>, task: RANDOMISATION_TASK, taskModule: SANITY_TASK_MODULE, initData: init, workers: s.workers, label: 'randomisation',
     });
+    const res = ex.map((e, i) => ({ key: e.key, methods: Object.fromEntries(randMethods.map((m, k) => [m, flat[i * randMethods.length + k]!])) }));
     const mean = (xs: number[]) => {
       const ok = xs.filter(Number.isFinite);
       return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
@@ -244,14 +247,17 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
       const train = await corpusExcerpts(s.corpus, { split: 'train', count: s.roarTrain, seed: s.seed, stems: false });
       const test = await corpusExcerpts(s.corpus, { split: 'test', count: s.roarTest, seed: s.seed + 7, stems: false });
       const config = {
-        part: 'roar', methods: roarMethods, model: s.model ?? 'default', fingerprint, corpus: resolve(s.corpus), roarTrain: s.roarTrain, roarTest: s.roarTest,
+        part: 'roar', model: s.model ?? 'default', fingerprint, corpus: resolve(s.corpus), roarTrain: s.roarTrain, roarTest: s.roarTest,
         fractions: s.fractions, steps: s.roarSteps, batch: s.roarBatch, lr: s.roarLr, ...baseExplainer,
       };
       const journal = await Journal.open<RoarTrainResult>(join(s.out, 'journal-roar.jsonl'), config, { resume: !s.fresh });
+      // journal keys per (method, fraction); L-MAC's carry its decoder's checksum
+      const roarKeys = new Map(roarMethods.map((m) => [m, methodKey(m, resolve(s.lmac))]));
+      const jk = (m: string, f: number) => `${roarKeys.get(m) ?? m}@${f}`;
       const jobKeys = [{ method: 'none', fraction: 0 }, ...roarMethods.flatMap((m) => s.fractions.map((f) => ({ method: m, fraction: f })))];
-      const todo = jobKeys.filter((j) => !journal.has(`${j.method}@${j.fraction}`));
+      const todo = jobKeys.filter((j) => !journal.has(jk(j.method, j.fraction)));
       const results = new Map<string, RoarTrainResult>();
-      for (const j of jobKeys) if (journal.has(`${j.method}@${j.fraction}`)) results.set(`${j.method}@${j.fraction}`, journal.get(`${j.method}@${j.fraction}`)!);
+      for (const j of jobKeys) if (journal.has(jk(j.method, j.fraction))) results.set(jk(j.method, j.fraction), journal.get(jk(j.method, j.fraction))!);
       if (todo.length) {
         const model = await buildEvalModel(weights, null, s.model, weights.info.normalization ? [] : train.map((e) => e.mag));
         const mm = model.mm;
@@ -291,7 +297,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
           ex.dispose?.();
           for (const j of need) {
             const degraded = all.map((e, i) => removeTop(e.mag, masks[i]!, j.fraction, fill, mm.bins, nVisible, s.seed + i));
-            jobs.push({ key: `${m}@${j.fraction}`, input: { ...base, train: toInputs(degraded.slice(0, train.length)), test: toInputs(degraded.slice(train.length)) } });
+            jobs.push({ key: jk(m, j.fraction), input: { ...base, train: toInputs(degraded.slice(0, train.length)), test: toInputs(degraded.slice(train.length)) } });
           }
         }
         mm.dispose();
@@ -304,12 +310,12 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
       }
       const baseAcc = results.get('none@0')!.accuracy;
       roarOut = [{ method: 'none', fraction: 0, accuracy: baseAcc, drop: 0 }, ...roarMethods.flatMap((m) => s.fractions.map((f) => {
-        const r = results.get(`${m}@${f}`)!;
+        const r = results.get(jk(m, f))!;
         return { method: m, fraction: f, accuracy: r.accuracy, drop: baseAcc - r.accuracy };
       }))];
       const csv = ['method,fraction_removed,test_accuracy,drop_vs_none,final_train_loss,seconds'];
       for (const r of roarOut) {
-        const x = results.get(`${r.method}@${r.fraction}`)!;
+        const x = results.get(jk(r.method, r.fraction))!;
         csv.push([r.method, r.fraction, num(r.accuracy), num(r.drop), num(x.loss), num(x.seconds)].join(','));
       }
       files.push(join(s.out, 'roar.csv'));
@@ -318,7 +324,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
         {
           title: `roar: test accuracy after retraining (${s.roarTrain} train / ${s.roarTest} test, ${s.roarSteps} steps); none = ${(100 * baseAcc).toFixed(1)}%`,
           series: roarMethods,
-          panels: s.fractions.map((f) => ({ name: `${Math.round(f * 100)}% removed`, values: roarMethods.map((m) => 100 * results.get(`${m}@${f}`)!.accuracy) })),
+          panels: s.fractions.map((f) => ({ name: `${Math.round(f * 100)}% removed`, values: roarMethods.map((m) => 100 * results.get(jk(m, f))!.accuracy) })),
         },
         { deflate: nodeDeflate },
       );
@@ -331,10 +337,10 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
         '',
         `| method | ${s.fractions.map((f) => `${Math.round(f * 100)} % removed`).join(' | ')} |`,
         `|---|${s.fractions.map(() => '---:').join('|')}|`,
-        ...roarMethods.map((m) => `| ${m} | ${s.fractions.map((f) => `${(100 * results.get(`${m}@${f}`)!.accuracy).toFixed(1)} % (−${(100 * (baseAcc - results.get(`${m}@${f}`)!.accuracy)).toFixed(1)})`).join(' | ')} |`),
+        ...roarMethods.map((m) => `| ${m} | ${s.fractions.map((f) => `${(100 * results.get(jk(m, f))!.accuracy).toFixed(1)} % (−${(100 * (baseAcc - results.get(jk(m, f))!.accuracy)).toFixed(1)})`).join(' | ')} |`),
         '',
       );
-      summary.push(`roar: none ${(100 * baseAcc).toFixed(1)}%`, ...roarMethods.map((m) => `  ${m.padEnd(14)} ${s.fractions.map((f) => `${Math.round(f * 100)}%: ${(100 * results.get(`${m}@${f}`)!.accuracy).toFixed(1)}%`).join('  ')}`));
+      summary.push(`roar: none ${(100 * baseAcc).toFixed(1)}%`, ...roarMethods.map((m) => `  ${m.padEnd(14)} ${s.fractions.map((f) => `${Math.round(f * 100)}%: ${(100 * results.get(jk(m, f))!.accuracy).toFixed(1)}%`).join('  ')}`));
     }
   }
   for (const m of missing) {
