@@ -14,6 +14,8 @@ import { EarshotError } from '../bindings/errors.ts';
 import { checkRequest, checkSettings, DEFAULT_SETTINGS, userMessage, type ClipResult, type ExplainResultMsg, type InitResult, type Reply } from '../src/browser/protocol.ts';
 import { parsePageParams } from '../src/browser/params.ts';
 import { simdSupported } from '../src/browser/features.ts';
+import { registerWebMethod } from '../src/browser/methods.ts';
+import { explain } from '../src/explain/index.ts';
 import { ROOT } from './helpers.ts';
 
 function throwsMsg(fn: () => unknown, code: string, re: RegExp): void {
@@ -50,6 +52,13 @@ test('checkSettings: unknown keys, enum values, exhaustive beyond 2^16, grid onl
   throwsMsg(() => checkSettings({ ...DEFAULT_SETTINGS, segmentation: 'tf', components: 4 }), 'BAD_MESSAGE', /components applies to segmentation 'temporal' or 'spectral'/);
   throwsMsg(() => checkSettings({ ...DEFAULT_SETTINGS, kernelWidth: 0 }), 'BAD_MESSAGE', /kernelWidth must be a number > 0, got 0/);
   assert.equal(checkSettings({ ...DEFAULT_SETTINGS, segmentation: 'tf', grid: { time: 6, freq: 4 } }).grid, { time: 6, freq: 4 });
+});
+
+test('registerWebMethod: a registered method is accepted by the protocol; built-in names are refused', () => {
+  throwsMsg(() => checkSettings({ ...DEFAULT_SETTINGS, method: 'hooked' }), 'BAD_MESSAGE', /method must be one of slime, kernelshap, got "hooked"/);
+  registerWebMethod('hooked', { explain: (i) => explain(i.classifier, i.excerpt, { numComponents: 4, sampler: 'exhaustive', seed: i.settings.seed }).then((e) => Object.assign(e, { params: { ...e.params, hook: 'hooked' } })) });
+  assert.is(checkSettings({ ...DEFAULT_SETTINGS, method: 'hooked' }).method, 'hooked');
+  assert.throws(() => registerWebMethod('slime', { explain: async () => { throw new Error('no'); } }), /built-in/);
 });
 
 test('URL parameters: the automated-check query, and errors that name the parameter', () => {
@@ -112,6 +121,7 @@ test('the worker module in Node: ids, progress, errors, and the CLI’s explanat
     const init = (await ask({ id: 3, type: 'init', engine: 'tfjs', threads: 1, modelUrl: `${url}assets/models/svd-default/` })) as { type: string; result: InitResult };
     assert.is(init.type, 'result', JSON.stringify(init));
     assert.is(init.result.engine, 'tfjs');
+    assert.equal(init.result.methods, ['slime', 'kernelshap', 'hooked']);
     assert.ok(init.result.msPerExcerpt > 0);
     const noClip = await ask({ id: 4, type: 'explain', at: 1, settings: DEFAULT_SETTINGS });
     assert.is((noClip as { code: string }).code, 'NO_CLIP');
@@ -136,6 +146,13 @@ test('the worker module in Node: ids, progress, errors, and the CLI’s explanat
     const r = ex.result;
     assert.is(r.heatmap.pixels.length, r.heatmap.width * r.heatmap.height * 4);
     assert.is(r.audio.excerpt.length, r.audio.kept.length);
+
+    // the hook: a registered method runs in the worker's explain path
+    const hooked = (await ask({ id: 8, type: 'explain', at: 1.5, settings: { ...DEFAULT_SETTINGS, method: 'hooked' } })) as { type: string; result: ExplainResultMsg };
+    assert.is(hooked.type, 'result', JSON.stringify(hooked).slice(0, 300));
+    const hj = JSON.parse(hooked.result.json) as { params: { hook: string }; components: { d: number }; forwardPasses: number };
+    assert.is(hj.params.hook, 'hooked');
+    assert.is(hj.components.d, 4);
 
     // the CLI's own functions on the same clip, options and engine
     const { loadModel } = await import('../src/cli/model-loader.ts');

@@ -114,6 +114,8 @@ async function startEngine(engine: WebEngine, threads: number): Promise<void> {
     ortUrl: new URL('ort/ort.wasm.min.mjs', base).href,
   });
   state.engine = info;
+  const sel = $<HTMLSelectElement>('method');
+  for (const m of info.methods) if (!Array.from(sel.options).some((o) => o.value === m)) sel.add(new Option(m, m));
   $('engine-info').textContent = `${info.detail}: ${info.msPerExcerpt.toFixed(1)} ms per excerpt (forward pass, batch 16)`;
   setProgress('ready', 1, 1);
   state.ready = true;

@@ -8,6 +8,7 @@
  * Browser-safe and DOM-free, so the protocol is tested in Node (tests/browser-protocol.test.ts).
  */
 import { EarshotError } from '../../bindings/errors.ts';
+import { registeredWebMethods } from './methods.ts';
 
 export const ENGINE_CHOICES = ['tfjs', 'ort-web'] as const;
 export type WebEngine = (typeof ENGINE_CHOICES)[number];
@@ -15,12 +16,13 @@ export const SEGMENTATIONS = ['temporal', 'spectral', 'tf'] as const;
 export const CONTENTS = ['zero', 'min_inp', 'mean_inp', 'noise'] as const;
 export const SAMPLERS = ['random', 'dedup', 'exhaustive'] as const;
 export const DISTANCES = ['cosine', 'euclidean'] as const;
-/** Methods the page offers; audioLIME and L-MAC get their entry here when their modules are browser-ready. */
+/** Built-in methods of the page; audioLIME and L-MAC join through ./methods.ts registerWebMethod. */
 export const WEB_METHODS = ['slime', 'kernelshap'] as const;
 
 /** The explainer settings of the page: the same names and defaults as `earshot explain`. */
 export interface WebSettings {
-  method: (typeof WEB_METHODS)[number];
+  /** slime | kernelshap | a name registered with ./methods.ts. */
+  method: string;
   segmentation: (typeof SEGMENTATIONS)[number];
   /** d for temporal / spectral (CLI --components). */
   components?: number;
@@ -63,6 +65,8 @@ export interface InitResult {
   detail: string;
   modelId: string;
   labels: string[];
+  /** Explanation methods the worker accepts (built-in + registered). */
+  methods: string[];
   /** ms per excerpt of one forward pass, measured on a batch of 16 after a warm-up. */
   msPerExcerpt: number;
 }
@@ -138,7 +142,7 @@ export function checkSettings(v: unknown): WebSettings {
   const allowed = ['method', 'segmentation', 'components', 'grid', 'content', 'sampler', 'samples', 'distance', 'kernelWidth', 'seed', 'top', 'batch'];
   for (const k of Object.keys(v)) if (!allowed.includes(k)) bad(`unknown setting '${k}' (allowed: ${allowed.join(', ')})`);
   const s: WebSettings = {
-    method: enumField(v, 'method', WEB_METHODS),
+    method: enumField(v, 'method', [...WEB_METHODS, ...registeredWebMethods()]),
     segmentation: enumField(v, 'segmentation', SEGMENTATIONS),
     content: enumField(v, 'content', CONTENTS),
     sampler: enumField(v, 'sampler', SAMPLERS),

@@ -25,6 +25,8 @@ import { explanationToJSON, type ExcerptContext } from '../render/explanation.ts
 import { heatmapPixels } from '../render/heatmap.ts';
 import { listenable } from '../render/listen.ts';
 import { simdSupported } from './features.ts';
+import { registeredWebMethods, webMethod } from './methods.ts';
+import { WEB_METHODS } from './protocol.ts';
 import type { BenchResult, ClipResult, ExplainResultMsg, InitResult, WebEngine, WebSettings } from './protocol.ts';
 
 /** How the session reads bytes (fetch in a browser; tests pass a file reader). */
@@ -84,7 +86,7 @@ export const secondsToFrame = (fe: FrontEndConfig, s: number, nFrames: number) =
 
 /** The library options of explain() for page settings (the CLI's explainOptionsOf). */
 export function explainOptionsFor(s: WebSettings, stats: BandStats): ExplainOptions {
-  const o: ExplainOptions = { method: s.method, segmentation: s.segmentation, content: s.content, sampler: s.sampler, distance: s.distance, seed: s.seed, batchSize: s.batch, normStats: stats };
+  const o: ExplainOptions = { method: s.method as 'slime' | 'kernelshap', segmentation: s.segmentation, content: s.content, sampler: s.sampler, distance: s.distance, seed: s.seed, batchSize: s.batch, normStats: stats };
   if (s.components !== undefined) o.numComponents = s.components;
   if (s.grid) o.grid = s.grid;
   if (s.samples !== undefined) o.numSamples = s.samples;
@@ -181,7 +183,7 @@ export class Session {
     const ms = await this.measure(16, 1);
     // a clip loaded before a switch of engine is re-prepared with the new model's statistics
     if (this.clip) this.clip = this.prepare(this.clip.name, this.clip.signal);
-    return { engine: o.engine, threads, detail, modelId: c.id, labels: c.labels.slice(), msPerExcerpt: ms[0]! };
+    return { engine: o.engine, threads, detail, modelId: c.id, labels: c.labels.slice(), methods: [...WEB_METHODS, ...registeredWebMethods()], msPerExcerpt: ms[0]! };
   }
 
   /** ms per excerpt of `repeats` forward passes of `n` excerpts (after one warm-up pass). */
@@ -272,7 +274,11 @@ export class Session {
     const c = secondsToFrame(fe.config, at, clip.nFrames);
     const T = fe.config.excerptFrames;
     const x = new Float32Array(clip.padded.subarray(c * fe.nMels, (c + T) * fe.nMels));
-    const e = await explain(model, x, { ...explainOptionsFor(s, clip.stats), onProgress: onProgress ? (d, t) => onProgress('forward passes', d, t) : undefined });
+    const progress = onProgress ? (d: number, t: number) => onProgress('forward passes', d, t) : undefined;
+    const hook = webMethod(s.method);
+    const e = hook
+      ? await hook.explain({ classifier: model, excerpt: x, signal: clip.signal, centreFrame: c, frontEnd: fe.config, stats: clip.stats, settings: s, onProgress: progress })
+      : await explain(model, x, { ...explainOptionsFor(s, clip.stats), onProgress: progress });
     e.params.engine = this.engineInfo!.engine;
     const atS = frameToSeconds(fe.config, c);
     e.params.topK = s.top;
