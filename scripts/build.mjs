@@ -3,7 +3,7 @@
 // the bindings, and the esbuild bundles (Node CLI + library, browser library).
 // Usage: node scripts/build.mjs [--wasm-only]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,11 +56,11 @@ if (!wasmOnly) {
   writeFileSync(join(root, 'dist', 'earshot.browser.meta.json'), JSON.stringify(lib.metafile));
   reportSize(root, 'dist/earshot.browser.mjs');
   // The web app (web/ → dist/web/): page + worker bundles, static files, TF.js and ORT wasm.
+  rmSync(join(root, 'dist', 'web'), { recursive: true, force: true });
   const web = await esbuild.build({ ...webAppOptions(root), metafile: true });
   writeFileSync(join(root, 'dist', 'web.meta.json'), JSON.stringify(web.metafile));
   copyWebAssets(root);
-  reportSize(root, 'dist/web/app.js');
-  reportSize(root, 'dist/web/worker.js');
+  for (const entry of ['dist/web/app.js', 'dist/web/worker.js']) reportSize(root, entry, web.metafile);
   chmodSync(join(root, 'dist', 'earshot.mjs'), 0o755);
   console.error(`[build] bundles in dist/ (${Date.now() - t0} ms total)`);
 }

@@ -73,7 +73,20 @@ export function copyWebAssets(root) {
   for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(join(ort, f), join(out, 'ort', f));
 }
 
-export function reportSize(root, rel) {
+/** Size of an output file; with a metafile, also of everything it loads statically (its chunks). */
+export function reportSize(root, rel, metafile) {
   const n = statSync(join(root, rel)).size;
-  console.error(`[build] ${rel}: ${(n / 1024).toFixed(0)} KiB`);
+  let total = '';
+  if (metafile) {
+    const seen = new Set();
+    const walk = (f) => {
+      if (seen.has(f) || !metafile.outputs[f]) return;
+      seen.add(f);
+      for (const i of metafile.outputs[f].imports) if (i.kind === 'import-statement') walk(i.path);
+    };
+    walk(rel.replace(/^\.\//, ''));
+    const sum = [...seen].reduce((s, f) => s + statSync(join(root, f)).size, 0);
+    total = `, ${(sum / 1024).toFixed(0)} KiB with the chunks it loads`;
+  }
+  console.error(`[build] ${rel}: ${(n / 1024).toFixed(0)} KiB${total}`);
 }
