@@ -89,6 +89,37 @@ test('user messages: unsupported files, no SIMD, and a fallback that keeps the c
   assert.ok(simdSupported(), 'Node 20 has wasm SIMD: the feature test must say so');
 });
 
+test('scripts/serve.mjs: cross-origin isolation headers, wasm MIME type, nothing outside dist/web and assets/', async () => {
+  // @ts-expect-error plain ESM script without types
+  const { startServer } = (await import('../scripts/serve.mjs')) as { startServer(o: object): Promise<{ server: { close(): void; closeAllConnections?(): void }; url: string }> };
+  const { server, url } = await startServer({ port: 0 });
+  const { request } = await import('node:http');
+  const get = (path: string) =>
+    new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+      const u = new URL(url);
+      const req = request({ host: u.hostname, port: u.port, path, method: 'HEAD' }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    const index = await get('/');
+    assert.is(index.status, 200);
+    assert.is(index.headers['cross-origin-opener-policy'], 'same-origin');
+    assert.is(index.headers['cross-origin-embedder-policy'], 'require-corp');
+    assert.is((await get('/tfjs/tfjs-backend-wasm-simd.wasm')).headers['content-type'], 'application/wasm');
+    assert.is((await get('/assets/models/svd-default/model.json')).status, 200);
+    assert.is((await get('/%2e%2e/package.json')).status, 404);
+    assert.is((await get('/assets/%2e%2e/package.json')).status, 404);
+    assert.is((await get('/no-such-file.js')).status, 404);
+  } finally {
+    server.closeAllConnections?.();
+    server.close();
+  }
+});
+
 test('the worker module in Node: ids, progress, errors, and the CLI’s explanation JSON (timings aside)', async () => {
   // the worker's global scope, stubbed at its boundary: postMessage collects, onmessage is the worker's
   const g = globalThis as unknown as { onmessage: ((ev: { data: unknown }) => void) | null; postMessage: (m: Reply) => void };

@@ -198,7 +198,7 @@ function drawOverview(): void {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  lo = Math.max(lo, hi - 80 * Math.LN10 / 10 * 2.3); // keep the colour range on the loud part
+  lo = Math.max(lo, hi - 4 * Math.LN10); // the top 80 dB (the log-mel is ln of a magnitude: 20 dB per ln(10))
   const img = new ImageData(T, F);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < F; b++) {
