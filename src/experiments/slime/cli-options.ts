@@ -13,6 +13,7 @@ export const COMMON_HELP = `Model, engine and output:
   --distance <d>          euclidean (the paper's code) | cosine                   [euclidean]
   --kernel-width <w>      LIME kernel width                                            [0.25]
   --out <dir>             results directory                                  [results/slime]
+  --journal <dir>         where the resumable journal goes   [out/<--out> for results/…, else --out]
   --fresh                 ignore the journal of an earlier run (default: resume it)
   --quiet                 no progress bar`;
 
@@ -24,6 +25,7 @@ export const COMMON_OPTIONS = {
   distance: { type: 'string' },
   'kernel-width': { type: 'string' },
   out: { type: 'string', short: 'o' },
+  journal: { type: 'string' },
   fresh: { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
@@ -81,6 +83,7 @@ export function common(cmd: string, values: Record<string, unknown>, defOut: str
     workers: int(cmd, values.workers, 'workers', Math.min(2, availableParallelism()), 1, 64),
     batch: int(cmd, values.batch, 'batch', 64, 1, 1 << 16),
     out: String(values.out ?? defOut),
+    journalDir: values.journal === undefined ? undefined : String(values.journal),
     fresh: values.fresh === true,
     progress: values.quiet !== true,
     distance,

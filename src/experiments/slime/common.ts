@@ -20,6 +20,8 @@ export interface CommonOptions {
   workers: number;
   batch: number;
   out: string;
+  /** Where the resumable journals go (default: out/<--out> for results/…, else --out itself). */
+  journalDir?: string;
   fresh: boolean;
   /** Progress on stderr (false in tests). */
   progress: boolean;
@@ -97,11 +99,17 @@ export function seedOf(key: string): number {
 }
 
 export async function runJournalled<I, R>(o: CommonOptions, name: string, config: Record<string, unknown>, task: string, jobs: Array<{ key: string; input: I }>, init: WorkerInit, label: string): Promise<{ results: R[]; resumed: number; wallMs: number }> {
-  const journal = await Journal.open<R>(join(o.out, `journal-${name}.jsonl`), config, { resume: !o.fresh });
+  const journal = await Journal.open<R>(journalPath(o, name), config, { resume: !o.fresh });
   const resumed = jobs.filter((j) => journal.has(j.key)).length;
   const t0 = performance.now();
   const results = await runJobs<I, R, WorkerInit>({ jobs, journal: journal as Journal<unknown>, task, taskModule: TASK_MODULE, initData: init, workers: o.workers, label, progress: o.progress ? undefined : null });
   return { results, resumed, wallMs: performance.now() - t0 };
+}
+
+/** The journal file of experiment `name`: committed results stay free of them. */
+export function journalPath(o: Pick<CommonOptions, 'out' | 'journalDir'>, name: string): string {
+  const dir = o.journalDir ?? (/^(\.\/)?results(\/|$)/.test(o.out) ? join('out', o.out) : o.out);
+  return join(dir, `journal-${name}.jsonl`);
 }
 
 /** CSV with a header; numbers as given, strings quoted when needed. */

@@ -9,12 +9,11 @@
 import { mkdir } from 'node:fs/promises';
 import { nodeDeflate } from '../../render/png-node.ts';
 import { Journal, runJobs } from '../journal.ts';
-import { join } from 'node:path';
 import type { ContentType } from '../../explain/content.ts';
 import type { DistanceMetric } from '../../explain/lime.ts';
 import { summarise } from './metrics.ts';
 import { Canvas, lines, violins } from './plot.ts';
-import { fmtPct, fmtS, loadExcerpts, pct, prepareModel, runJournalled, seedOf, toCsv, writeOut, type CommonOptions } from './common.ts';
+import { fmtPct, fmtS, journalPath, loadExcerpts, pct, prepareModel, runJournalled, seedOf, toCsv, writeOut, type CommonOptions } from './common.ts';
 import { TASK_MODULE, type StabilityInput, type StabilityResult, type StabilitySettings, type TimingInput, type TimingResult, type WorkerInit } from './tasks.ts';
 
 export const DEFAULT_NS = [1000, 5000, 10000, 20000, 30000, 40000, 50000, 60000, 70000];
@@ -63,7 +62,7 @@ export async function stabilityExperiment(o: StabilityOptions, log: (s: string) 
     let timing: TimingResult[] = [];
     let timingWall = 0;
     if (timingJobs.length) {
-      const tj = await Journal.open<TimingResult>(join(o.out, 'journal-stability-timing.jsonl'), { ...config, timing: { excerpts: o.timingExcerpts, randomMax: o.timingRandomMax, engine: prep.model.classifier.engine } }, { resume: !o.fresh });
+      const tj = await Journal.open<TimingResult>(journalPath(o, 'stability-timing'), { ...config, timing: { excerpts: o.timingExcerpts, randomMax: o.timingRandomMax, engine: prep.model.classifier.engine } }, { resume: !o.fresh });
       const t0 = performance.now();
       timing = await runJobs<TimingInput, TimingResult, WorkerInit>({ jobs: timingJobs, journal: tj as Journal<unknown>, task: 'slime-timing', taskModule: TASK_MODULE, initData: { ...prep.init, threads: threadsAll() }, workers: 1, label: 'time per explanation', progress: o.progress ? undefined : null });
       timingWall = performance.now() - t0;

@@ -236,19 +236,23 @@ export interface GroundTruthSettings {
 export interface GroundTruthInput {
   x: Float32Array;
   seed: number;
-  /** Also the extensions that need the complete table (KernelSHAP). */
-  full: boolean;
+  /**
+   * 'main': SLIME as the paper + the exhaustive design, for settings.contents; 'extensions': the
+   * other distance and exact KernelSHAP (they need (nearly) the whole table), for `contents`.
+   */
+  part: 'main' | 'extensions';
+  contents?: ContentType[];
   settings: GroundTruthSettings;
 }
 
 export interface GroundTruthTops {
-  /** SLIME as in the paper: random design (= dedup) at N_s, the chosen distance. */
-  slime: number[];
-  /** The exhaustive (expected) design at N_s. */
-  exhaustive: number[];
-  /** The other distance (cosine when the main one is Euclidean). */
-  otherDistance: number[];
-  /** Exact KernelSHAP (only for `full` jobs). */
+  /** SLIME as in the paper: random design (= dedup) at N_s, the chosen distance ('main' jobs). */
+  slime?: number[];
+  /** The exhaustive (expected) design at N_s ('main' jobs). */
+  exhaustive?: number[];
+  /** The other distance (cosine when the main one is Euclidean; 'extensions' jobs). */
+  otherDistance?: number[];
+  /** Exact KernelSHAP ('extensions' jobs). */
   kernelshap?: number[];
   forwardPasses: number;
 }
@@ -269,16 +273,18 @@ export async function runGroundTruth(input: GroundTruthInput, s: WorkerState): P
   const tops: Record<string, GroundTruthTops> = {};
   let p = NaN;
   let passes = 0;
-  for (const c of o.contents) {
+  for (const c of input.part === 'main' ? o.contents : (input.contents ?? o.contents)) {
     const comps = componentsFor(s, input.x, 'temporal', o.d, c);
     try {
       const table = new PredictionTable(comps, s.classifier, { batchSize: s.init.batchSize });
       p = await table.original();
-      const main = await certifiedLimeTops(table, design, { distance: o.distance, kernelWidth: o.kernelWidth }, o.k, ['positive']);
-      const ex = await certifiedLimeTops(table, exh, { distance: o.distance, kernelWidth: o.kernelWidth }, o.k, ['positive']);
-      const ot = await certifiedLimeTops(table, design, { distance: other, kernelWidth: o.kernelWidth }, o.k, ['positive']);
-      const t: GroundTruthTops = { slime: main.tops.positive, exhaustive: ex.tops.positive, otherDistance: ot.tops.positive, forwardPasses: 0 };
-      if (input.full) {
+      const t: GroundTruthTops = { forwardPasses: 0 };
+      if (input.part === 'main') {
+        t.slime = (await certifiedLimeTops(table, design, { distance: o.distance, kernelWidth: o.kernelWidth }, o.k, ['positive'])).tops.positive;
+        t.exhaustive = (await certifiedLimeTops(table, exh, { distance: o.distance, kernelWidth: o.kernelWidth }, o.k, ['positive'])).tops.positive;
+      } else {
+        // the cosine kernel weighs rows with many zeros too: it needs (nearly) the whole table
+        t.otherDistance = (await certifiedLimeTops(table, design, { distance: other, kernelWidth: o.kernelWidth }, o.k, ['positive'])).tops.positive;
         const phi = await kernelShapFromTable(table);
         const idx = Array.from(phi, (_, j) => j).filter((j) => phi[j]! > 0);
         idx.sort((a, b) => phi[b]! - phi[a]! || a - b);
