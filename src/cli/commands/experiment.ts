@@ -11,6 +11,8 @@ import type { Command } from '../commands.ts';
 const EXPERIMENTS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   audiolime: { summary: "audioLIME's validations: confounded model, layer randomisation, separated vs true stems (002)", load: async () => (await import('./experiment-audiolime.ts')).experimentAudioLimeCmd },
   stability: { summary: "SLIME's U_n against N_s (paper 000 Fig. 3) + time per explanation", load: async () => (await import('./experiment-stability.ts')).stabilityCmd },
+  content: { summary: "SLIME's N_ce between content types and U_n per content type (paper 000 Fig. 5–6)", load: async () => (await import('./experiment-content.ts')).contentCmd },
+  groundtruth: { summary: "SLIME's N_ce against synthetic ground truth per content type (paper 000 Fig. 7)", load: async () => (await import('./experiment-groundtruth.ts')).groundTruthCmd },
   veracity: { summary: 'flip / localised / fidelity / drawing tests of LIME and KernelSHAP with adversarial excerpts (001)', load: async () => (await import('./experiment-veracity.ts')).experimentVeracity },
 };
 
