@@ -165,6 +165,17 @@ if (!skip && !missing) {
     for (const k of ['intercept', 'score', 'localPrediction', 'prediction']) assert.ok(Object.is(pageDoc[k], cliDoc[k]), `${k}: page ${pageDoc[k]} vs CLI ${cliDoc[k]}`);
     assert.equal(withoutTimings(pageDoc), withoutTimings(cliDoc));
     assert.is(pageDoc.forwardPasses, 64);
+
+    // accessible: every control has a label; the overview works from the keyboard
+    const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select')].filter((e) => e.labels.length === 0).map((e) => e.id)`);
+    assert.equal(unlabelled, [], 'controls without a label');
+    await page.focus('#overview');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((prev) => (window as unknown as { earshot: { lastExplanationJSON: string; busy: boolean } }).earshot.lastExplanationJSON !== prev, pageText, { timeout: 120_000 });
+    const moved = JSON.parse(await page.evaluate(() => (window as unknown as { earshot: { lastExplanationJSON: string } }).earshot.lastExplanationJSON)) as { params: { input: { atSeconds: number } } };
+    const was = (pageDoc.params as { input: { atSeconds: number } }).input.atSeconds;
+    assert.ok(Math.abs(moved.params.input.atSeconds - (was + 0.5)) < 0.03, `→ ×5 then Enter explains 0.5 s later (${was} → ${moved.params.input.atSeconds})`);
     assert.equal(errors, [], 'console errors');
     await page.close();
   });
