@@ -307,6 +307,12 @@ test('tiny end-to-end run: train (mask + FT stage) on synthetic songs, save, loa
     const r2 = await trainLmac(w, train, valid, { ...opts, ftEpochs: 2, resume: true });
     assert.equal(r2.history.map((h) => `${h.stage}${h.epoch}`), ['mask1', 'ft1', 'ft2']);
     await rejectsCode(() => trainLmac(w, train, valid, { ...opts, batchSize: 3, resume: true }), 'CHECKPOINT_MISMATCH', /batchSize/);
+    // Warm start from the trained decoder: recorded; another architecture refused by name.
+    const { loadDecoderFile } = await import('../src/explain/lmac/weights.ts');
+    const prev = { ...(await loadDecoderFile(out)), source: out };
+    const r3 = await trainLmac(w, train, valid, { ...opts, ftEpochs: 0, outDir: join(dir, 'warm'), init: prev });
+    assert.is((r3.file.info.training.initialisedFrom as { source: string }).source, out);
+    await rejectsCode(() => trainLmac(w, train, valid, { ...opts, channels: 5, outDir: join(dir, 'warm2'), init: prev }), 'LMAC_MISMATCH', /channels = 4.*5/);
     // The CLI on a WAV with this decoder and classifier.
     const modelDir = join(dir, 'model');
     await saveWeights(modelDir, w);

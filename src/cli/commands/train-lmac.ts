@@ -46,6 +46,8 @@ Options:
   --seed <n>              seed of the decoder init, sampling and validation set            [1]
   --workers <n>           threads per batch (data-parallel)                                 [1]
   --max-songs <n>         use only the first n training songs (quick runs)
+  --init <dir>            start from this decoder's weights (same architecture; e.g. one trained
+                          for an earlier checkpoint of the classifier) instead of the seeded init
   --resume                continue from <out>/checkpoint`;
 
 function usage(msg: string): never {
@@ -94,6 +96,7 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
         seed: { type: 'string' },
         workers: { type: 'string' },
         'max-songs': { type: 'string' },
+        init: { type: 'string' },
         resume: { type: 'boolean' },
       },
     }).values as Record<string, string | boolean | undefined>;
@@ -133,6 +136,9 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
   const { loadWeights } = await import('../../model/weights.ts');
   const { listCorpus } = await import('../../model/dataset.ts');
   const { loadLmacSongs, trainLmac } = await import('../../explain/lmac/train.ts');
+  const { loadDecoderFile } = await import('../../explain/lmac/weights.ts');
+  const initDir = values.init as string | undefined;
+  const init = initDir !== undefined ? { ...(await loadDecoderFile(resolve(initDir))), source: initDir } : undefined;
   const weights = await loadWeights(modelDir);
   const info = await initBackend('wasm');
   registerWasmTrainingKernels();
@@ -150,6 +156,7 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
   const r = await trainLmac(weights, train, valid, {
     ...clean,
     ...(Object.keys(loss).length ? { loss } : {}),
+    ...(init ? { init } : {}),
     outDir: out,
     resume: Boolean(values.resume),
     log,

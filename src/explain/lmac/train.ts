@@ -176,11 +176,17 @@ export interface LmacTrainOptions {
   classifierDir?: string;
   /** Threads per batch (this one + workers − 1 worker_threads; default 1). */
   workers?: number;
+  /**
+   * Warm start: a decoder (of the same architecture) to start from instead of the seeded
+   * initialisation, e.g. one trained for an earlier checkpoint of the same classifier; recorded
+   * in the training metadata.
+   */
+  init?: DecoderFile & { source?: string };
 }
 
 const OPTION_KEYS = [
   'epochs', 'ftEpochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'ftLearningRate', 'patience', 'seed', 'loss', 'binThreshold', 'ccThreshold', 'validExcerpts',
-  'channels', 'maxMinutes', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'classifierDir', 'workers',
+  'channels', 'maxMinutes', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'classifierDir', 'workers', 'init',
 ];
 
 export function resolveLmacOptions(o: LmacTrainOptions) {
@@ -458,6 +464,17 @@ export async function trainLmac(weights: WeightSet, train: LmacSong[], valid: Lm
     cnn.dispose();
     return initDecoderTensors(arch, melT, o.seed);
   })();
+  let initFrom: Record<string, unknown> | null = null;
+  if (options.init) {
+    const ia = options.init.info.architecture;
+    for (const k of ['channels', 'frames', 'nMels', 'bins'] as const) {
+      if (ia[k] !== arch[k]) throw new EarshotError('LMAC_MISMATCH', `init: the decoder to start from has ${k} = ${ia[k]}, this training builds ${arch[k]}`);
+    }
+    if (ia.layers.join() !== arch.layers.join()) throw new EarshotError('LMAC_MISMATCH', `init: the decoder to start from reads ${ia.layers.join(', ')}, this training reads ${arch.layers.join(', ')}`);
+    Object.assign(init, options.init.tensors);
+    const t = options.init.info.training as Record<string, unknown>;
+    initFrom = { source: options.init.source ?? null, classifier: options.init.info.classifier, command: t.command ?? null, stage: t.stage ?? null, bestEpoch: t.bestEpoch ?? null, valid: t.valid ?? null };
+  }
   const st = lmacGradState(weights, arch, init);
   const vars = st.decoder.variables();
   let adam = new Adam(vars, o.learningRate);
@@ -482,6 +499,7 @@ export async function trainLmac(weights: WeightSet, train: LmacSong[], valid: Lm
       training: {
         command: options.command ?? null,
         seed: o.seed,
+        initialisedFrom: initFrom,
         classifierDir: options.classifierDir ?? null,
         options: optionsRecord,
         stage: which.stage,
