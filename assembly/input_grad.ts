@@ -95,11 +95,14 @@ export function igDenseBackward(dy: usize, y: usize, w: usize, dx: usize, rows: 
  * window and channel the first maximum (t*, f*) gets g = dyp·lrelu'(y), which is scattered
  * through the filter: dx[b, t* + dil·kh, f* + kw, :] += g·wt[kh, kw, c, :].
  * dx: [n, H + 2·dil, W + 2, Cin] (accumulated); wt: [3, 3, C, Cin].
+ * Within a window the channels are grouped by the cell of their maximum, so each touched dx row
+ * is loaded and stored once per group and tap (the sums over the group's channels stay in
+ * registers). gs: scratch of 2·9·C + 9 words.
  */
 export function igPoolConvBackward(
   y: usize, dyp: usize, wt: usize, dx: usize,
   n: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, sh: i32, dh: i32,
-  Cin: i32, dil: i32, alpha: f32,
+  Cin: i32, dil: i32, alpha: f32, gs: usize,
 ): void {
   const pixB = <usize>C << 2;
   const rowB = <usize>W * pixB;
@@ -108,6 +111,11 @@ export function igPoolConvBackward(
   const xPixB = <usize>Cin << 2;
   const xRowB = <usize>Wx * xPixB;
   const tapB = <usize>C * xPixB; // one (kh, kw) slice of wt
+  // scratch: per cell q of the window, the channels (i32) and their g (f32), then 9 counts
+  const chan = gs;
+  const gval = gs + <usize>9 * pixB;
+  const cnt = gs + <usize>18 * pixB;
+  const cin16 = Cin & ~15;
   for (let b = 0; b < n; b++) {
     const yb = y + <usize>b * <usize>H * rowB;
     const dxb = dx + <usize>b * <usize>Hx * xRowB;
@@ -116,13 +124,13 @@ export function igPoolConvBackward(
         const dp = dyp + ((<usize>b * <usize>Ho + <usize>i) * <usize>Wo + <usize>j) * pixB;
         const t0 = i * sh;
         const f0 = j * 3;
+        for (let q = 0; q < 9; q++) store<i32>(cnt + (<usize>q << 2), 0);
         for (let c = 0; c < C; c++) {
           const d = load<f32>(dp + (<usize>c << 2));
           if (d == 0) continue;
           const cb = <usize>c << 2;
           let best = load<f32>(yb + <usize>t0 * rowB + <usize>f0 * pixB + cb);
-          let bt = t0;
-          let bf = f0;
+          let bq = 0;
           for (let a = 0; a < 3; a++) {
             const t = t0 + a * dh;
             for (let e = 0; e < 3; e++) {
@@ -130,16 +138,58 @@ export function igPoolConvBackward(
               const v = load<f32>(yb + <usize>t * rowB + <usize>(f0 + e) * pixB + cb);
               if (v > best) {
                 best = v;
-                bt = t;
-                bf = f0 + e;
+                bq = a * 3 + e;
               }
             }
           }
-          const g = d * dlrelu(best, alpha);
+          const k = load<i32>(cnt + (<usize>bq << 2));
+          const slot = (<usize>bq * <usize>C + <usize>k) << 2;
+          store<i32>(chan + slot, c);
+          store<f32>(gval + slot, d * dlrelu(best, alpha));
+          store<i32>(cnt + (<usize>bq << 2), k + 1);
+        }
+        for (let q = 0; q < 9; q++) {
+          const m = load<i32>(cnt + (<usize>q << 2));
+          if (m == 0) continue;
+          const bt = t0 + (q / 3) * dh;
+          const bf = f0 + (q % 3);
+          const qc = chan + ((<usize>q * <usize>C) << 2);
+          const qg = gval + ((<usize>q * <usize>C) << 2);
           for (let kh = 0; kh < 3; kh++) {
             const row = dxb + <usize>(bt + dil * kh) * xRowB;
             for (let kw = 0; kw < 3; kw++) {
-              axpy(row + <usize>(bf + kw) * xPixB, wt + <usize>(kh * 3 + kw) * tapB + <usize>c * xPixB, g, Cin);
+              const dst = row + <usize>(bf + kw) * xPixB;
+              const wk = wt + <usize>(kh * 3 + kw) * tapB;
+              let ci = 0;
+              for (; ci < cin16; ci += 16) {
+                const co = <usize>ci << 2;
+                let a0 = v128.load(dst + co);
+                let a1 = v128.load(dst + co + 16);
+                let a2 = v128.load(dst + co + 32);
+                let a3 = v128.load(dst + co + 48);
+                for (let u = 0; u < m; u++) {
+                  const c = load<i32>(qc + (<usize>u << 2));
+                  const gv = f32x4.splat(load<f32>(qg + (<usize>u << 2)));
+                  const wp = wk + <usize>c * xPixB + co;
+                  a0 = f32x4.add(a0, f32x4.mul(gv, v128.load(wp)));
+                  a1 = f32x4.add(a1, f32x4.mul(gv, v128.load(wp + 16)));
+                  a2 = f32x4.add(a2, f32x4.mul(gv, v128.load(wp + 32)));
+                  a3 = f32x4.add(a3, f32x4.mul(gv, v128.load(wp + 48)));
+                }
+                v128.store(dst + co, a0);
+                v128.store(dst + co + 16, a1);
+                v128.store(dst + co + 32, a2);
+                v128.store(dst + co + 48, a3);
+              }
+              for (; ci < Cin; ci++) {
+                let sum: f32 = 0;
+                for (let u = 0; u < m; u++) {
+                  const c = load<i32>(qc + (<usize>u << 2));
+                  sum += load<f32>(qg + (<usize>u << 2)) * load<f32>(wk + <usize>c * xPixB + (<usize>ci << 2));
+                }
+                const p = dst + (<usize>ci << 2);
+                store<f32>(p, load<f32>(p) + sum);
+              }
             }
           }
         }

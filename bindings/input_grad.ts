@@ -150,5 +150,5 @@ export function poolConvInputGrad(dyp: Float32Array, y: Float32Array, w: Float32
   const wt = transposeConvFilter(w, s.Cin, s.C);
   if (out !== undefined) checkArray(out, Float32Array, 'out', s.dxLen);
   const k = fn('igPoolConvBackward');
-  return run([y, dyp, wt], s.dxLen, out, ([py, pd, pw], dx) => k(py!, pd!, pw!, dx, s.n, s.H, s.W, s.C, Ho, Wo, sh, dh, s.Cin, s.dil, a));
+  return run([y, dyp, wt], s.dxLen, out, ([py, pd, pw, g], dx) => k(py!, pd!, pw!, dx, s.n, s.H, s.W, s.C, Ho, Wo, sh, dh, s.Cin, s.dil, a, g!), 18 * s.C + 9);
 }

@@ -204,6 +204,7 @@ export class InputGradient {
       w6: arena.copyIn(data('fc2.kernel')),
       w7: arena.copyIn(data('fc3.kernel')),
       g: arena.allocF32(Math.max(c1, c2, c3, c4, this.d[0], this.d[1], 4)),
+      pool: arena.allocF32(18 * Math.max(c2, c4) + 9),
     };
   }
 
@@ -504,7 +505,7 @@ export class InputGradient {
     const y3Len = n * r3 * w3 * c3;
     const dy3 = s.f32(y3Len);
     zero(dy3, y3Len);
-    kernel('igPoolConvBackward')(b.y4!.ptr, dp2.ptr, W.wt4!.ptr, dy3.ptr, n, r4, w4, c4, rp2, wp2, excerpts ? 3 : 1, excerpts ? 1 : 3, c3, dil34, alpha);
+    kernel('igPoolConvBackward')(b.y4!.ptr, dp2.ptr, W.wt4!.ptr, dy3.ptr, n, r4, w4, c4, rp2, wp2, excerpts ? 3 : 1, excerpts ? 1 : 3, c3, dil34, alpha, W.pool!.ptr);
     if (timings) t = lap('  pool2+conv4', t);
     const p1Len = n * rp1 * wp1 * c2;
     const dp1 = s.f32(p1Len);
@@ -514,7 +515,7 @@ export class InputGradient {
     const y1Len = n * r1 * w1 * c1;
     const dy1 = s.f32(y1Len);
     zero(dy1, y1Len);
-    kernel('igPoolConvBackward')(b.y2!.ptr, dp1.ptr, W.wt2!.ptr, dy1.ptr, n, r2, w2, c2, rp1, wp1, excerpts ? 3 : 1, 1, c1, 1, alpha);
+    kernel('igPoolConvBackward')(b.y2!.ptr, dp1.ptr, W.wt2!.ptr, dy1.ptr, n, r2, w2, c2, rp1, wp1, excerpts ? 3 : 1, 1, c1, 1, alpha, W.pool!.ptr);
     if (timings) t = lap('  pool1+conv2', t);
     const xLen = n * (excerpts ? T : count) * F;
     const dx = s.f32(xLen);
