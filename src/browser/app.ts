@@ -450,7 +450,7 @@ function wire(): void {
 async function main(): Promise<void> {
   wire();
   const thr = $<HTMLSelectElement>('threads');
-  const maxThreads = isolated ? Math.max(1, Math.min(8, cores)) : 1;
+  const maxThreads = isolated ? Math.max(2, Math.min(8, cores)) : 1;
   for (let t = 1; t <= maxThreads; t++) thr.add(new Option(String(t), String(t)));
   if (!isolated) thr.title = 'threads need a cross-origin isolated page (COOP/COEP headers); `npm run web` sends them';
   if (typeof WebAssembly !== 'object') return showError({ code: 'NO_WASM', message: '' });
