@@ -218,10 +218,11 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
     statsFrom: weights.info.normalization ? [] : excerpts.map((e) => e.mag),
   };
   // The journal is keyed by (excerpt, method): adding a method later (e.g. when the L-MAC decoder
-  // lands) computes only that method; every setting that changes a number is in the config.
+  // lands) computes only that method, and the first k excerpts of a seed are the same for any
+  // --excerpts ≥ k, so a run may grow or shrink; every setting that changes a number is in the config.
   const config = {
     model: s.model ?? 'default', modelId: weights.info.id ?? null, fingerprint, corpus: s.audio ? null : resolve(s.corpus), split: s.split,
-    audio: s.audio, excerpts: s.excerpts, seed: s.seed, output: s.output, igSteps: s.igSteps, igMethod: s.igMethod,
+    audio: s.audio, seed: s.seed, output: s.output, igSteps: s.igSteps, igMethod: s.igMethod,
     smoothgradSamples: s.smoothgradSamples, smoothgradNoise: s.smoothgradNoise, gradientshapSamples: s.gradientshapSamples,
     background: background.length, gradcamLayer: s.gradcamLayer, perturbationSamples: s.perturbationSamples, engine: s.engine,
   };

@@ -199,7 +199,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
       statsFrom: weights.info.normalization ? [] : ex.map((e) => e.mag),
     };
     // keyed by (excerpt, method): a method added later (L-MAC) is computed alone
-    const config = { part: 'randomisation', model: s.model ?? 'default', fingerprint, audio: s.audio, corpus: s.audio ? null : resolve(s.corpus), excerpts: s.excerpts, ...baseExplainer };
+    const config = { part: 'randomisation', model: s.model ?? 'default', fingerprint, audio: s.audio, corpus: s.audio ? null : resolve(s.corpus), ...baseExplainer };
     const journal = await Journal.open<RandomisationOutput>(join(s.out, 'journal-randomisation.jsonl'), config, { resume: !s.fresh });
     const keys = new Map(randMethods.map((m) => [m, methodKey(m, resolve(s.lmac))]));
     const jobs = ex.flatMap((e) => randMethods.map((m) => ({ key: `${e.key}|${keys.get(m)}`, input: { key: e.key, method: m, mag: e.mag } })));
