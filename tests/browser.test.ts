@@ -191,7 +191,7 @@ if (!skip && !missing) {
     await page.close();
   });
 
-  test('clear messages: a bad URL parameter and a file the browser cannot decode', async () => {
+  test('clear messages for a bad URL parameter, a non-audio file and a broken WAV; an Ogg file is decoded by the browser', async () => {
     const { page, errors } = await open('?sampler=bogus');
     await page.waitForFunction(() => !(document.getElementById('alert') as HTMLElement).hidden);
     const msg1 = await page.textContent('#alert');
@@ -205,6 +205,11 @@ if (!skip && !missing) {
     await page.setInputFiles('#file', { name: 'broken.wav', mimeType: 'audio/wav', buffer: Buffer.concat([Buffer.from('RIFF'), Buffer.from([36, 0, 0, 0]), Buffer.from('WAVEfmt ')]) });
     await page.waitForFunction(() => /broken\.wav/.test(document.getElementById('alert')!.textContent ?? ''), null, { timeout: 30_000 });
     assert.match((await page.textContent('#alert')) ?? '', /broken\.wav/);
+    // a format earshot does not read itself goes through the browser's decodeAudioData
+    await page.setInputFiles('#file', join(ROOT, 'node_modules', 'audio-lena', 'lena.ogg'));
+    await page.waitForFunction(() => (window as unknown as { earshot: { clip: { name: string } | null } }).earshot.clip?.name === 'lena.ogg', null, { timeout: 60_000 });
+    const clip = await page.evaluate(() => (window as unknown as { earshot: { clip: { seconds: number; frames: number } } }).earshot.clip);
+    assert.ok(clip.seconds > 10 && clip.seconds < 14 && clip.frames > 600, `lena.ogg decoded: ${JSON.stringify(clip)}`);
     assert.equal(errors, []);
     await page.close();
   });
