@@ -32,6 +32,8 @@ import { attack, type AttackDomain } from '../src/veracity/attack.ts';
 import { ATTACK_TASK } from '../src/veracity/attack-task.ts';
 import { InputGradient, profileInputGradient } from '../src/veracity/grad.ts';
 import { WorkerPool } from '../src/parallel/pool.ts';
+import { registerWasmTrainingKernels } from '../src/model/wasm_kernels.ts';
+import * as tf from '@tensorflow/tfjs-core';
 import type { AttackResult } from '../src/veracity/attack.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -162,6 +164,25 @@ try {
   const pairMs = (performance.now() - t0) / (2 * ITERS);
   await pool.dispose();
 
+  // The previous state for comparison: TF.js autodiff of SvdCnn.forward on wasm, stock kernels,
+  // then with registerWasmTrainingKernels() (Conv2DBackpropInput as a flipped XNNPACK conv).
+  const tfGrad = async () => {
+    const xt = tf.tensor3d(norm, [1, T, B]);
+    const samples: number[] = [];
+    for (let i = 0; i < 2 + ROUNDS; i++) {
+      const t0 = performance.now();
+      const g = tf.grad((x: tf.Tensor) => tf.sum(model.forward(x)))(xt);
+      await g.data();
+      g.dispose();
+      if (i >= 2) samples.push(performance.now() - t0);
+    }
+    xt.dispose();
+    return median(samples);
+  };
+  const stockMs = await tfGrad();
+  registerWasmTrainingKernels();
+  const flippedMs = await tfGrad();
+
   const load1 = loadavg()[0]!;
   const stage = (k: string) => (prof[k] ? f1(median(prof[k]!)) : '–');
   const text = [
@@ -175,6 +196,8 @@ try {
     '| attack | earshot ort, 1 thread | earshot ort, 2 threads | earshot tfjs | PyTorch, 1 thread | PyTorch, 2 threads | PyTorch 1 thr ÷ earshot ort 1 thr |',
     '|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    `For comparison, the input gradient alone (d logit / d input, one excerpt) by TF.js autodiff of SvdCnn.forward on wasm: ${f1(stockMs)} ms with the stock kernels, ${f1(flippedMs)} ms with \`registerWasmTrainingKernels()\`; earshot's (forward + backward, profile below): ort ${stage('ort:forward') === '–' ? '–' : f1(median(prof['ort:forward']!) + median(prof['ort:copy activations']!) + median(prof['ort:backward']!))} ms, tfjs ${f1(median(prof['tfjs:forward']!) + median(prof['tfjs:copy activations']!) + median(prof['tfjs:backward']!))} ms.`,
     '',
     `Two worker threads attacking one excerpt each (waveform, ort 1 thread per worker): ${f1(pairMs)} ms per iteration of throughput (${f1(1000 / pairMs)} iterations/s).`,
     '',

@@ -152,6 +152,8 @@ export async function attackCommand(args: string[]): Promise<number> {
     const inputs = starts.map((s) => (domain === 'waveform' ? audio.slice(s * fe.hop, s * fe.hop + excerptSamples) : norm.slice(s * B, (s + T) * B)));
     const workers = Math.min(workersArg ?? availableParallelism(), Math.max(1, Math.ceil(inputs.length / (batchArg ?? 8))));
     const progress = new Progress(`attack ${domain}`, inputs.length, { unit: 'excerpts' });
+    // One thread per worker; a single inline attack may use every core inside onnxruntime.
+    if (workers === 1) options.threads = Math.min(availableParallelism(), 4);
     const results: AttackResult[] = await attackMany(model, weights, inputs, options, {
       workers,
       batch: Math.min(batchArg ?? 8, Math.max(1, Math.ceil(inputs.length / workers))),
