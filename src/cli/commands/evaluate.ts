@@ -9,6 +9,7 @@
  * threads (src/parallel/pool.ts).
  */
 import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { EarshotError, checkEnum } from '../../../bindings/errors.ts';
 import { MASK_METHODS } from '../../explain/attribution/explainers.ts';
 import { IG_METHODS } from '../../explain/attribution/gradients.ts';
@@ -301,7 +302,7 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
     `model: ${dir ?? s.model} id=${weights.info.id ?? '?'} fc3-crc=${fingerprint}`,
     `methods: ${methods.join(', ')}${missing.length ? `; not available: ${missing.map((m) => m.method).join(', ')}` : ''}`,
     `settings: output=${s.output} ig=${s.igSteps}/${s.igMethod} smoothgrad=${s.smoothgradSamples}@${s.smoothgradNoise} gradientshap=${s.gradientshapSamples} (baselines: silence + ${background.length}) gradcam=${s.gradcamLayer} perturbation N_s=${s.perturbationSamples} engine=${s.engine} workers=${s.workers}`,
-    `wall time: ${wall.toFixed(1)} s`,
+    `wall time: ${wall.toFixed(1)} s; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${cpus().length} cores (times per explanation depend on it)`,
     '',
     ...rows.map((r) => `${r.method.padEnd(14)} AI ${fmt(r.ai, 2).padStart(6)}  AD ${fmt(r.ad, 2).padStart(6)}  ADpar ${fmt(r.adParity, 2).padStart(6)}  AG ${fmt(r.ag, 2).padStart(6)}  FF ${fmt(r.ff, 3).padStart(7)}  FidIn ${fmt(r.fidIn, 2)}  SPS ${fmt(r.sps, 2)}  COMP ${fmt(r.comp, 2).padStart(6)}  MM ${fmt(r.mm, 3)}  AUC ${fmt(r.auc, 3)} (${r.nAuc})  ${fmt(r.msMean, 0)} ms`),
     ...missing.map((m) => `${m.method.padEnd(14)} not available: ${m.reason}`),

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { EarshotError } from '../../../bindings/errors.ts';
 import { createMaskExplainer, lmacExplainer, magnitudeTarget, MASK_METHODS, predictedClassOf, type MaskExplainer } from '../../explain/attribution/index.ts';
 import { loadLmac } from '../../explain/lmac/index.ts';
@@ -351,6 +352,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
     md.push(n, '');
     summary.push(n);
   }
+  summary.push(`load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${cpus().length} cores`);
   files.push(join(s.out, 'results.md'), join(s.out, 'summary.txt'));
   await writeFileAtomic(files[files.length - 2]!, md.join('\n') + '\n');
   await writeFileAtomic(files[files.length - 1]!, summary.join('\n') + '\n');
