@@ -78,7 +78,7 @@ test('waveform --all: report, float WAV = clip + δ, .npy, PNG; --workers 2 = in
 
 test('spectrogram --at: one excerpt centred there, resynthesised audio', async () => {
   const out = join(dir, 's1');
-  assert.is(await quiet(() => attackCommand([clip, '--domain', 'spectrogram', '--at', '2.0', '--model', 'random:3', '--max-iterations', '3', '--epsilon', '0.5', '--out', out])), 0);
+  assert.is(await quiet(() => attackCommand([clip, '--domain', 'spectrogram', '--at', '2.0', '--model', 'random:3', '--max-iterations', '3', '--epsilon', '0.5', '--engine', 'tfjs', '--out', out])), 0);
   const r = readReport(out);
   assert.is(r.excerpts.length, 1);
   assert.ok(Math.abs(r.excerpts[0].centreSeconds - 2.0) < 0.02, `centre ${r.excerpts[0].centreSeconds}`);
@@ -101,6 +101,7 @@ test('bad options name the flag', async () => {
   await rejectsCode(() => attackCommand([clip, '--domain', 'waveform', '--max-iterations', '2.5', '--out', out]), 'BAD_USAGE', /--max-iterations/);
   await rejectsCode(() => attackCommand([clip, '--domain', 'waveform', '--workers', '0', '--out', out]), 'BAD_USAGE', /--workers/);
   await rejectsCode(() => attackCommand([clip, '--domain', 'waveform', '--eps', '1', '--out', out]), 'BAD_USAGE', /eps/);
+  await rejectsCode(() => attackCommand([clip, '--domain', 'waveform', '--engine', 'gpu', '--out', out]), 'BAD_USAGE', /--engine/);
   await rejectsCode(() => attackCommand([join(dir, 'short.wav'), '--domain', 'waveform', '--model', 'random:1', '--out', out]), 'TOO_SHORT', /115 frames/);
 });
 

@@ -46,7 +46,9 @@ Options:
   --model DIR|random:SEED   weights (default: the bundled model)
   --epsilon E  --eta H  --alpha A  --max-iterations N  --threshold P   (defaults per domain)
   --workers N    threads (default: the number of cores)
-  --batch N      excerpts per batched attack (default 8)`;
+  --batch N      excerpts per batched attack (default 8)
+  --engine auto|ort|tfjs   forward pass of the gradient: onnxruntime-node (auto: where it loads)
+                 or TF.js wasm; the backward pass is always earshot's own kernels`;
 
 const num = (v: string | boolean | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -84,6 +86,7 @@ export async function attackCommand(args: string[]): Promise<number> {
     threshold: { type: 'string' },
     workers: { type: 'string' },
     batch: { type: 'string' },
+    engine: { type: 'string' },
   });
   if (positionals.length !== 1) throw new EarshotError('BAD_USAGE', `attack needs exactly one input WAV file, got ${positionals.length} (see \`earshot attack --help\`)`);
   const domainArg = values.domain;
@@ -101,7 +104,9 @@ export async function attackCommand(args: string[]): Promise<number> {
   for (const [flag, v] of [['--workers', workersArg], ['--batch', batchArg]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new EarshotError('BAD_USAGE', `${flag} must be a positive integer, got ${v}`);
   }
-  const options: PortableAttackOptions = { domain };
+  const engine = values.engine ?? 'auto';
+  if (engine !== 'auto' && engine !== 'ort' && engine !== 'tfjs') throw new EarshotError('BAD_USAGE', `--engine must be auto, ort or tfjs, got '${String(engine)}'`);
+  const options: PortableAttackOptions = { domain, engine };
   const flags: Array<[keyof PortableAttackOptions, string]> = [['epsilon', '--epsilon'], ['eta', '--eta'], ['alpha', '--alpha'], ['maxIterations', '--max-iterations'], ['threshold', '--threshold']];
   for (const [key, flag] of flags) {
     const v = num(values[flag.slice(2)], flag);
