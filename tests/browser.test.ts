@@ -191,6 +191,18 @@ if (!skip && !missing) {
     await page.close();
   });
 
+  test('the library bundle dist/earshot.browser.mjs works in a page by itself (web/library.html: core, TF.js wasm, model, WAV, explain)', async () => {
+    const { page, errors } = await open('library.html');
+    await page.waitForFunction(() => (window as unknown as { earshotLibraryResult?: unknown }).earshotLibraryResult, null, { timeout: 120_000 });
+    const r = (await page.evaluate(() => (window as unknown as { earshotLibraryResult: unknown }).earshotLibraryResult)) as { error?: string; forwardPasses: number; components: { d: number }; weights: number[] };
+    assert.is(r.error, undefined, r.error);
+    assert.is(r.forwardPasses, 16);
+    assert.is(r.weights.length, 4);
+    assert.ok(r.weights.every((w) => Number.isFinite(w)));
+    assert.equal(errors, []);
+    await page.close();
+  });
+
   test('clear messages for a bad URL parameter, a non-audio file and a broken WAV; an Ogg file is decoded by the browser', async () => {
     const { page, errors } = await open('?sampler=bogus');
     await page.waitForFunction(() => !(document.getElementById('alert') as HTMLElement).hidden);

@@ -62,11 +62,13 @@ export function webAppOptions(root) {
   };
 }
 
-/** Static files of the app, TF.js's wasm binaries and onnxruntime-web's ESM build + wasm. */
+/** Static files of the app, the library bundle, TF.js's wasm binaries and onnxruntime-web's ESM build + wasm. */
 export function copyWebAssets(root) {
   const out = join(root, 'dist', 'web');
-  for (const d of ['', 'tfjs', 'ort']) mkdirSync(join(out, d), { recursive: true });
-  for (const f of ['index.html', 'style.css', 'bench.html']) copyFileSync(join(root, 'web', f), join(out, f));
+  for (const d of ['', 'tfjs', 'ort', 'lib']) mkdirSync(join(out, d), { recursive: true });
+  for (const f of ['index.html', 'style.css', 'bench.html', 'library.html']) copyFileSync(join(root, 'web', f), join(out, f));
+  // the library bundle itself, for library.html (an example of using it in a page)
+  copyFileSync(join(root, 'dist', 'earshot.browser.mjs'), join(out, 'lib', 'earshot.browser.mjs'));
   const tfjs = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(tfjs, f), join(out, 'tfjs', f));
   const ort = join(root, 'node_modules', 'onnxruntime-web', 'dist');
