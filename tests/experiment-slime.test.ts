@@ -206,10 +206,17 @@ test('ground-truth job: a detector of the replaced components is found by every 
 });
 
 test('excerpts: non-overlapping 115-frame starts, spread evenly when fewer are asked', () => {
-  assert.equal(excerptStarts(345, 115), [0, 115, 230]);
-  assert.equal(excerptStarts(344, 115), [0, 115]);
+  assert.equal([...excerptStarts(345, 115)].sort((a, b) => a - b), [0, 115, 230]);
+  assert.equal([...excerptStarts(344, 115)].sort((a, b) => a - b), [0, 115]);
   assert.equal(excerptStarts(100, 115), []);
-  assert.equal(excerptStarts(1150, 115, 2), [230, 805]);
+  // N = 10: the middle, the start, three quarters, a quarter, …; smaller sets are prefixes
+  assert.equal(excerptStarts(1150, 115, 4), [5, 0, 7, 2].map((i) => i * 115));
+  assert.equal(excerptStarts(1150, 115, 2), excerptStarts(1150, 115, 4).slice(0, 2));
+  for (const N of [1, 2, 3, 7, 20, 33]) {
+    const all = excerptStarts(N * 115 + 50, 115);
+    assert.is(new Set(all).size, N);
+    assert.ok(all.every((s) => s % 115 === 0 && s + 115 <= N * 115 + 50));
+  }
 });
 
 // ---- end to end, tiny: real CNN (random weights), bundled audio ------------------------------

@@ -83,8 +83,14 @@ export async function loadExcerpts(p: Prepared, given: string[], corpus: string,
   for (const f of files) specs.push(await loadNormalised(f, p.model.frontEnd, p.stats));
   const [T, F] = SHAPE;
   const excerpts: ExcerptRef[] = [];
-  for (const s of specs) {
-    for (const st of excerptStarts(s.nFrames, T, perFile)) excerpts.push({ key: `${displayName(s.path)}@${st}`, file: displayName(s.path), start: st, x: excerptAt(s.data, F, st, T) });
+  // round robin over the files (every file's first pick, then every second one, …): a run
+  // stopped early has a balanced set, and a rerun with --per-file = its rounds reuses all of it
+  const picks = specs.map((s) => excerptStarts(s.nFrames, T, perFile));
+  for (let r = 0; r < Math.max(0, ...picks.map((p) => p.length)); r++) {
+    specs.forEach((s, i) => {
+      const st = picks[i]![r];
+      if (st !== undefined) excerpts.push({ key: `${displayName(s.path)}@${st}`, file: displayName(s.path), start: st, x: excerptAt(s.data, F, st, T) });
+    });
   }
   if (!excerpts.length) throw new EarshotError('NO_DATA', `no file is long enough for one ${T}-frame excerpt (${files.join(', ')})`);
   p.init.minData = minOver(specs.map((s) => s.data));

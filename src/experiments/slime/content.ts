@@ -37,7 +37,9 @@ export async function contentExperiment(o: ContentOptions, log: (s: string) => v
     const { excerpts, fileNote, files } = await loadExcerpts(prep, o.files, o.corpus, o.perFile);
     log(`${excerpts.length} excerpts from ${files.length} files (${fileNote}); min_data = ${prep.init.minData.toFixed(3)}; ${o.workers} worker(s)`);
     const settings: ContentSettings = { numSamples: o.numSamples, repetitions: o.repetitions, k: 3, d: 10, contents: o.contents, segmentations: [...SEGS], distance: o.distance, kernelWidth: o.kernelWidth };
-    const config = { experiment: 'content', model: prep.fingerprint, settings, perFile: o.perFile ?? null, files, minData: prep.init.minData };
+    // the excerpts are identified by their keys (file@start): --per-file and the file list are not
+    // part of the config, so a rerun with fewer excerpts per file reuses the journal
+    const config = { experiment: 'content', model: prep.fingerprint, settings, minData: prep.init.minData };
     const jobs = excerpts.map((e) => ({ key: e.key, input: { x: e.x, seedBase: seedOf(e.key), settings } as ContentInput }));
     const run = await runJournalled<ContentInput, ContentResult>(o, 'content', config, 'slime-content', jobs, prep.init, 'content');
     const res = run.results;

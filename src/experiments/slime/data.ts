@@ -80,18 +80,31 @@ export async function loadNormalised(path: string, frontEnd: FrontEndConfig, sta
 }
 
 /**
- * Start frames of non-overlapping T-frame excerpts inside a file of nFrames frames (0, T, 2T, …);
- * with `perFile`, that many of them spread evenly over the file (the i-th of m at
- * floor((i + ½)·N/m)).
+ * Start frames of non-overlapping T-frame excerpts inside a file of nFrames frames (0, T, 2T, …),
+ * in a spreading order: the i-th pick is excerpt ⌊((v(i) + ½) mod 1)·N⌋ (v = base-2 van der
+ * Corput: 0, ½, ¼, ¾, …; repeats skipped), i.e. the middle first, then the quarters, and so on.
+ * `perFile` keeps the first picks, so a smaller set is always a subset of a larger one (a run
+ * stopped early and rerun with a smaller --per-file reuses its journal).
  */
 export function excerptStarts(nFrames: number, T: number, perFile?: number): number[] {
   checkInt(nFrames, 'nFrames', 0);
   checkInt(T, 'T (excerpt frames)', 1);
-  const all: number[] = [];
-  for (let s = 0; s + T <= nFrames; s += T) all.push(s);
-  if (perFile === undefined || perFile >= all.length) return all;
-  checkInt(perFile, 'excerpts per file', 1);
-  return Array.from({ length: perFile }, (_, i) => all[Math.floor(((i + 0.5) * all.length) / perFile)]!);
+  const N = Math.floor(nFrames / T);
+  const want = perFile === undefined ? N : Math.min(N, checkInt(perFile, 'excerpts per file', 1));
+  const out: number[] = [];
+  const seen = new Uint8Array(N);
+  for (let k = 0; out.length < want; k++) {
+    let v = 0;
+    for (let b = 0.5, m = k; m > 0; m >>>= 1, b /= 2) if (m & 1) v += b;
+    const i = Math.min(N - 1, Math.floor(((v + 0.5) % 1) * N));
+    if (!seen[i]) {
+      seen[i] = 1;
+      out.push(i * T);
+    }
+    // the van der Corput points get dense: once they are finer than 1/N every index has come up
+    if (k > 4 * N + 8) for (let j = 0; j < N && out.length < want; j++) if (!seen[j]) (seen[j] = 1), out.push(j * T);
+  }
+  return out;
 }
 
 /** Copy of excerpt [start, start + T) of a frames × F spectrogram. */

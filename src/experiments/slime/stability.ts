@@ -40,7 +40,9 @@ export async function stabilityExperiment(o: StabilityOptions, log: (s: string) 
     const { excerpts, fileNote, files } = await loadExcerpts(prep, o.files, o.corpus, o.perFile);
     log(`${excerpts.length} excerpts from ${files.length} files (${fileNote}); model ${prep.model.spec} (${prep.fingerprint}) on ${prep.model.classifier.engine}; ${o.workers} worker(s)`);
     const settings: StabilitySettings = { numSamples: o.numSamples, repetitions: o.repetitions, k: 3, d: 10, content: o.content, distance: o.distance, kernelWidth: o.kernelWidth };
-    const config = { experiment: 'stability', model: prep.fingerprint, settings, perFile: o.perFile ?? null, files: files.map((f) => f), minData: prep.init.minData };
+    // the excerpts are identified by their keys (file@start): --per-file and the file list are not
+    // part of the config, so a rerun with fewer excerpts per file reuses the journal
+    const config = { experiment: 'stability', model: prep.fingerprint, settings, minData: prep.init.minData };
     const jobs = excerpts.map((e) => ({ key: e.key, input: { x: e.x, seedBase: seedOf(e.key), settings } as StabilityInput }));
     const run = await runJournalled<StabilityInput, StabilityResult>(o, 'stability', config, 'slime-stability', jobs, prep.init, 'stability');
     const res = run.results;
