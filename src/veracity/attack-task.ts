@@ -11,6 +11,7 @@ import { SvdCnn } from '../model/svdcnn.ts';
 import type { WeightSet } from '../model/weights.ts';
 import { EarshotError, checkInt } from '../../bindings/errors.ts';
 import { attackBatch, resolveAttackOptions, type AttackOptions, type AttackResult } from './attack.ts';
+import { releaseInputGradients } from './grad.ts';
 
 export const ATTACK_TASK = 'veracity-attack';
 
@@ -34,7 +35,8 @@ registerTask<Job, AttackResult[], WorkerState, WeightSet>(ATTACK_TASK, {
   run(job, state) {
     return attackBatch(state.model, job.inputs, job.options);
   },
-  dispose(state) {
+  async dispose(state) {
+    await releaseInputGradients(state.model);
     state.model.dispose();
   },
 });

@@ -91,6 +91,18 @@ function lap(name: string, t0: number): number {
 }
 
 /**
+ * Dispose every cached engine of `model` (`of` and `shared`): their arena blocks, tensors and
+ * onnxruntime sessions. Call before or after disposing the model; later calls rebuild them.
+ */
+export async function releaseInputGradients(model: SvdCnn): Promise<void> {
+  cache.get(model)?.dispose();
+  cache.delete(model);
+  const m = shared.get(model);
+  shared.delete(model);
+  if (m) for (const p of m.values()) (await p.catch(() => null))?.dispose();
+}
+
+/**
  * Accumulate wall-clock milliseconds per stage of `logitsAndGrad` (forward, copy, each backward
  * kernel) into `into` until called with null: the bench's profile.
  */

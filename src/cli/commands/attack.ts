@@ -20,6 +20,7 @@ import { encodeNpy } from '../../render/npy.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import { ATTACK_DEFAULTS, resolveAttackOptions, type AttackDomain, type AttackResult } from '../../veracity/attack.ts';
 import { attackMany, type PortableAttackOptions } from '../../veracity/attack-task.ts';
+import { releaseInputGradients } from '../../veracity/grad.ts';
 import { renderAttackPng, resynthesizeLogMelDelta } from '../../veracity/attack-render.ts';
 import { findDefaultModel } from '../model-loader.ts';
 import { Progress } from '../progress.ts';
@@ -244,6 +245,7 @@ export async function attackCommand(args: string[]): Promise<number> {
     process.stderr.write(`earshot attack: ${ok}/${results.length} excerpts flipped (${domain}) → ${dir}\n`);
     return 0;
   } finally {
+    await releaseInputGradients(model);
     model.dispose();
   }
 }
