@@ -26,6 +26,15 @@ const rows = hist
   .join('\n');
 const total = hist.reduce((a, h) => a + h.seconds, 0);
 const init = t.initialisedFrom as Record<string, any> | null;
+// Each warm start records the one before it: list them oldest first with their time.
+const chain = (x: Record<string, any>): string => {
+  const parts: string[] = [];
+  for (let c: Record<string, any> | null = x; c; c = c.initialisedFrom ?? null) {
+    parts.unshift(`\`${c.command}\` (seed ${c.seed ?? '?'}, ${c.seconds !== null && c.seconds !== undefined ? (c.seconds / 60).toFixed(1) + ' min' : '? min'}, classifier ${c.classifier?.fingerprint})`);
+  }
+  return parts.join(' → ') + ' → this run';
+};
+const chainSeconds = (x: Record<string, any> | null): number => (x ? (x.seconds ?? 0) + chainSeconds(x.initialisedFrom ?? null) : 0);
 const v = t.valid as Record<string, number> | null;
 const o = t.options as Record<string, any>;
 const text = `# L-MAC decoder: ${dir.split('/').pop()}
@@ -44,8 +53,9 @@ mask on the linear STFT magnitude (115 frames × 513 bins) in one forward pass.
 - **This file is:** the best ${t.stage === 'ft' ? 'fine-tuning (FT)' : 'stage-1 (masking)'} epoch (${t.bestEpoch}) by validation loss${s1 ? `; \`stage1/\` holds the best stage-1 decoder (epoch ${s1.training.bestEpoch}, before fine-tuning)` : ''}.
 - **Command:** \`${t.command}\`
 - **Seed:** ${t.seed}; batch ${o.batchSize}, ${o.stepsPerEpoch} steps per epoch, Adam lr ${o.learningRate} (FT ${o.ftLearningRate}), patience ${o.patience}, ${o.validExcerpts} validation excerpts (fixed, seeded), ${t.trainSongs} training / ${t.validSongs} validation songs of the in-project corpus, backend ${t.backend}.
-${init ? `- **Warm start:** initialised from \`${init.source}\` — a decoder trained by \`${init.command}\` for classifier fingerprint \`${init.classifier?.fingerprint}\` (${init.classifier?.fingerprint === m.classifier.fingerprint ? 'the same classifier' : 'an earlier checkpoint of the same training run'}; its best ${init.stage} epoch ${init.bestEpoch}${init.valid ? `: validation loss ${f(init.valid.loss)}, P(c) masked-in ${f(init.valid.pIn)} / masked-out ${f(init.valid.pOut)}` : ''}).` : '- **Initialisation:** seeded (Glorot projections, mel-derived frequency map).'}
-- **Training time:** ${(total / 60).toFixed(1)} min for the epochs below on the shared 2-core machine (other jobs running; see the log)${init ? ', plus the warm-start run' : ''}.
+${init ? `- **Warm-start chain:** ${chain(init)}` : '- **Initialisation:** seeded (Glorot projections, mel-derived frequency map).'}
+${init ? `- **Warm start:** initialised from \`${init.source}\` — a decoder trained by \`${init.command}\` for classifier fingerprint \`${init.classifier?.fingerprint}\` (${init.classifier?.fingerprint === m.classifier.fingerprint ? 'the same classifier' : 'an earlier checkpoint of the same training run'}; its best ${init.stage} epoch ${init.bestEpoch}${init.valid ? `: validation loss ${f(init.valid.loss)}, P(c) masked-in ${f(init.valid.pIn)} / masked-out ${f(init.valid.pOut)}` : ''}).` : ''}
+- **Training time:** ${(total / 60).toFixed(1)} min for the epochs below${init ? ` + ${(chainSeconds(init) / 60).toFixed(1)} min of the warm-start run(s) = ${((total + chainSeconds(init)) / 60).toFixed(1)} min in all` : ''}, on the shared 2-core machine while other jobs ran (load average 15–25).
 
 ## Validation (fixed excerpts of the validation songs; c = the classifier's decision)
 

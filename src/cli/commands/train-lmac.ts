@@ -32,6 +32,7 @@ Options:
   --steps-per-epoch <n>   mini-batches per epoch                                           [40]
   --batch <n>             excerpts per mini-batch                                          [16]
   --lr <x>                Adam learning rate, stage 1                                   [0.002]
+  --lr-decay <x>          learning-rate factor per epoch within a stage                   [0.9]
   --ft-lr <x>             Adam learning rate, fine-tuning                          [lr / 2]
   --lambda-in <x>         λ_in                                                              [4]
   --lambda-out <x>        λ_out                                                           [0.2]
@@ -83,6 +84,7 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
         batch: { type: 'string' },
         lr: { type: 'string' },
         'ft-lr': { type: 'string' },
+        'lr-decay': { type: 'string' },
         'lambda-in': { type: 'string' },
         'lambda-out': { type: 'string' },
         'lambda-s': { type: 'string' },
@@ -118,6 +120,7 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
     batchSize: int(values.batch, 'batch', undefined),
     learningRate: num(values.lr, 'lr', 1e-9, 1),
     ftLearningRate: num(values['ft-lr'], 'ft-lr', 1e-9, 1),
+    lrDecay: num(values['lr-decay'], 'lr-decay', 1e-6, 1),
     binThreshold: num(values['bin-threshold'], 'bin-threshold', 0, 1),
     ccThreshold: num(values['cc-threshold'], 'cc-threshold', -1, 1),
     channels: int(values.channels, 'channels', undefined),

@@ -152,6 +152,8 @@ export interface LmacTrainOptions {
   stepsPerEpoch?: number;
   batchSize?: number;
   learningRate?: number;
+  /** Learning-rate factor per epoch within a stage (default 0.9). */
+  lrDecay?: number;
   /** Learning rate of the FT stage (default: learningRate / 2). */
   ftLearningRate?: number;
   patience?: number;
@@ -185,7 +187,7 @@ export interface LmacTrainOptions {
 }
 
 const OPTION_KEYS = [
-  'epochs', 'ftEpochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'ftLearningRate', 'patience', 'seed', 'loss', 'binThreshold', 'ccThreshold', 'validExcerpts',
+  'epochs', 'ftEpochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'ftLearningRate', 'patience', 'seed', 'loss', 'binThreshold', 'ccThreshold', 'validExcerpts',
   'channels', 'maxMinutes', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'classifierDir', 'workers', 'init',
 ];
 
@@ -198,6 +200,7 @@ export function resolveLmacOptions(o: LmacTrainOptions) {
     stepsPerEpoch: checkInt(o.stepsPerEpoch ?? 40, 'stepsPerEpoch', 1),
     batchSize: checkInt(o.batchSize ?? 16, 'batchSize', 1, 4096),
     learningRate: lr,
+    lrDecay: checkNumber(o.lrDecay ?? 0.9, 'lrDecay', 0, 1),
     ftLearningRate: checkNumber(o.ftLearningRate ?? lr / 2, 'ftLearningRate', 0, 1),
     patience: checkInt(o.patience ?? 3, 'patience', 1),
     seed: checkInt(o.seed ?? 1, 'seed', 0, 2 ** 32 - 1),
@@ -473,7 +476,7 @@ export async function trainLmac(weights: WeightSet, train: LmacSong[], valid: Lm
     if (ia.layers.join() !== arch.layers.join()) throw new EarshotError('LMAC_MISMATCH', `init: the decoder to start from reads ${ia.layers.join(', ')}, this training reads ${arch.layers.join(', ')}`);
     Object.assign(init, options.init.tensors);
     const t = options.init.info.training as Record<string, unknown>;
-    initFrom = { source: options.init.source ?? null, classifier: options.init.info.classifier, command: t.command ?? null, stage: t.stage ?? null, bestEpoch: t.bestEpoch ?? null, valid: t.valid ?? null };
+    initFrom = { source: options.init.source ?? null, classifier: options.init.info.classifier, command: t.command ?? null, seed: t.seed ?? null, stage: t.stage ?? null, bestEpoch: t.bestEpoch ?? null, valid: t.valid ?? null, seconds: Array.isArray(t.history) ? (t.history as Array<{ seconds: number }>).reduce((a, h) => a + h.seconds, 0) : null, initialisedFrom: t.initialisedFrom ?? null };
   }
   const st = lmacGradState(weights, arch, init);
   const vars = st.decoder.variables();
@@ -606,6 +609,7 @@ export async function trainLmac(weights: WeightSet, train: LmacSong[], valid: Lm
         break;
       }
       const epoch = startEpoch;
+      adam.learningRate = (ft ? o.ftLearningRate : o.learningRate) * Math.pow(o.lrDecay, epoch);
       const e0 = Date.now();
       const rng = new Rng(deriveSeed(o.seed, (ft ? 1000 : 0) + epoch + 1));
       let sums = emptySums();
