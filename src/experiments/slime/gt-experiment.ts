@@ -6,7 +6,8 @@
  * distance (cosine) and exact KernelSHAP on the same components (on the first --full-instances
  * instances: KernelSHAP needs all 2^10 outputs per content type).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
 import type { ContentType } from '../../explain/content.ts';
 import type { DistanceMetric } from '../../explain/lime.ts';
@@ -73,8 +74,23 @@ export async function groundTruthExperiment(o: GroundTruthOptions, log: (s: stri
     const buildMs = performance.now() - tBuild;
     const inst = built.kept;
     log(`${inst.length} instances kept of ${built.candidates} candidates (${built.rounds} rounds over ${songs.length} songs) in ${fmtS(buildMs)}`);
+    // which replaced components really hold singing: the corpus's frame labels of the vocal stem
+    // (labels.json; a component counts as voiced when ≥ half its frames are)
+    const labels = await Promise.all(songs.map((s) => readFile(join(s.dir, 'labels.json'), 'utf8').then((t) => (JSON.parse(t) as { labels?: number[] }).labels ?? null, () => null)));
+    const voicedOf = (g: (typeof inst)[number]): number[] | null => {
+      const lab = labels[g.song];
+      if (!lab) return null;
+      return g.replaced.filter((j) => {
+        const t0 = j * 11;
+        const t1 = j === 9 ? T : t0 + 11;
+        let v = 0;
+        for (let t = t0; t < t1; t++) v += lab[g.start + t] ? 1 : 0;
+        return v >= (t1 - t0) / 2;
+      });
+    };
+    const voiced = inst.map(voicedOf);
     const written: string[] = [];
-    written.push(await writeOut(o.out, 'groundtruth-instances.csv', toCsv(['song', 'start_frame', 'round', 'mix', 'replaced_components', 'p_voice'], inst.map((g) => [g.songId, g.start, g.round, g.mix, g.replaced.join(' '), g.p]))));
+    written.push(await writeOut(o.out, 'groundtruth-instances.csv', toCsv(['song', 'start_frame', 'round', 'mix', 'replaced_components', 'voiced_replaced_components', 'p_voice'], inst.map((g, i) => [g.songId, g.start, g.round, g.mix, g.replaced.join(' '), voiced[i] ? voiced[i]!.join(' ') : '', g.p]))));
 
     const settings: GroundTruthSettings = { numSamples: o.numSamples, k: 3, d: 10, contents: o.contents, distance: o.distance, kernelWidth: o.kernelWidth };
     // --full-instances / --full-contents are not part of the journal's config: extension jobs
@@ -96,9 +112,10 @@ export async function groundTruthExperiment(o: GroundTruthOptions, log: (s: stri
       return { ...r, tops, forwardPasses: r.forwardPasses + e.forwardPasses };
     });
 
-    const nceOf = (v: Variant, c: string) => {
+    const nceOf = (v: Variant, c: string, onlyAllVoiced = false) => {
       const out: number[] = [];
       res.forEach((r, i) => {
+        if (onlyAllVoiced && voiced[i]?.length !== 3) return;
         const t = r.tops[c]?.[v as keyof GroundTruthTops] as number[] | undefined;
         if (t) out.push(commonComponents(t, inst[i]!.replaced));
       });
@@ -135,6 +152,19 @@ export async function groundTruthExperiment(o: GroundTruthOptions, log: (s: stri
           `  ${c.padEnd(9)} ${String(x.length).padStart(4)}  ${[h[3]!, h[2]!, h[1]!, h[0]!].map((n) => String(n).padStart(6)).join('  ')}   ${fmtPct(pct(h[3]!, x.length)).padStart(7)}  ${fmtPct(pct(h[3]! + h[2]!, x.length)).padStart(7)}` +
             (v === 'slime' && pc ? `  | ${fmtPct(pc.complete).padStart(15)}  ${fmtPct(pc.atLeastTwo)}` : ''),
         );
+      }
+    }
+    const nVoiced = voiced.filter((v) => v?.length === 3).length;
+    if (voiced.some((v) => v)) {
+      const hv = histogram(voiced.map((v) => v?.length ?? 0), 3);
+      table.push('', `Replaced components that hold singing (labels.json, ≥ half the frames voiced): 3 of 3 in ${hv[3]} instances, 2 in ${hv[2]}, 1 in ${hv[1]}, 0 in ${hv[0]}.`);
+      table.push(`SLIME on the ${nVoiced} instances whose 3 replaced components all hold singing:`, '  content     n   N_ce=3  N_ce=2  N_ce=1  N_ce=0   complete  ≥ 2');
+      for (const c of o.contents) {
+        const x = nceOf('slime', c, true);
+        if (!x.length) continue;
+        const h = histogram(x, 3);
+        byType.push(['slime-all-voiced', c, x.length, h[3]!, h[2]!, h[1]!, h[0]!, pct(h[3]!, x.length), pct(h[3]! + h[2]!, x.length), '', '']);
+        table.push(`  ${c.padEnd(9)} ${String(x.length).padStart(4)}  ${[h[3]!, h[2]!, h[1]!, h[0]!].map((n) => String(n).padStart(6)).join('  ')}   ${fmtPct(pct(h[3]!, x.length)).padStart(7)}  ${fmtPct(pct(h[3]! + h[2]!, x.length)).padStart(7)}`);
       }
     }
     written.push(await writeOut(o.out, 'groundtruth-by-type.csv', toCsv(['variant', 'content', 'instances', 'n_ce_3', 'n_ce_2', 'n_ce_1', 'n_ce_0', 'pct_complete', 'pct_at_least_2', 'paper_pct_complete', 'paper_pct_at_least_2'], byType)));
