@@ -8,7 +8,7 @@
  * bench/RESULTS.md.
  *
  *   node --import tsx bench/lmac.ts [--decoder assets/models/lmac-default] [--model assets/models/svd-default]
- *        [--clips 6] [--ig-batch 25] [--print]
+ *        [--clips 4] [--ig-batch 25] [--print]
  *
  * Excerpts: 115-frame excerpts centred on spread-out frames of the corpus's test songs
  * (corpus/, when built), else of assets/lena-sung.wav.
@@ -33,7 +33,7 @@ const arg = (name: string, def: string) => {
 };
 const decoderDir = arg('decoder', join(ROOT, 'assets/models/lmac-default'));
 const modelDir = arg('model', join(ROOT, 'assets/models/svd-default'));
-const nClips = Number(arg('clips', '6'));
+const nClips = Number(arg('clips', '4'));
 const igBatch = Number(arg('ig-batch', '25'));
 const print = process.argv.includes('--print');
 
