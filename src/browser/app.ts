@@ -242,9 +242,18 @@ function drawOverview(): void {
   g.fillStyle = '#333';
   g.font = '11px system-ui';
   g.fillText('P(voice)', 4, H + 12);
+  // time ticks: 1, 2, 5, 10 … s apart, at least 60 px between labels
+  const pxPerS = cv.width / (clip.frames * clip.frameSeconds);
+  const step = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300].find((s) => s * pxPerS >= 60) ?? 600;
+  for (let t = step; t < clip.seconds; t += step) {
+    const x = (t - clip.firstFrameSeconds + clip.frameSeconds / 2) * pxPerS;
+    if (x + 30 > cv.width) break;
+    g.fillRect(x, cv.height - 6, 1, 6);
+    g.fillText(`${t} s`, x + 3, cv.height - 2);
+  }
   if (cursor !== null) {
     const x = ((cursor - clip.firstFrameSeconds) / clip.frameSeconds / clip.frames) * cv.width;
-    g.strokeStyle = '#fff';
+    g.strokeStyle = '#e67e22';
     g.lineWidth = 2;
     g.beginPath();
     g.moveTo(x, 0);
