@@ -8,7 +8,7 @@
  * bench/RESULTS.md.
  *
  *   node --import tsx bench/lmac.ts [--decoder assets/models/lmac-default] [--model assets/models/svd-default]
- *        [--clips 4] [--ig-batch 25] [--print]
+ *        [--clips 4] [--ig-batch 25] [--slime-engine auto|tfjs|ort] [--print]
  *
  * Excerpts: 115-frame excerpts centred on spread-out frames of the corpus's test songs
  * (corpus/, when built), else of assets/lena-sung.wav.
@@ -36,6 +36,10 @@ const modelDir = arg('model', join(ROOT, 'assets/models/svd-default'));
 const nClips = Number(arg('clips', '4'));
 const igBatch = Number(arg('ig-batch', '25'));
 const print = process.argv.includes('--print');
+// SLIME is model-agnostic and forward-only: by default it runs on earshot's fastest engine for
+// that (auto: onnxruntime-node where it loads), as `earshot explain` does; L-MAC and IG need
+// the differentiable TF.js model.
+const slimeEngine = arg('slime-engine', 'auto') as 'auto' | 'tfjs' | 'ort';
 
 const info = await initBackend('wasm');
 registerWasmTrainingKernels();
@@ -43,7 +47,7 @@ const weights = await loadWeights(modelDir);
 const lmac = await loadLmac(decoderDir, weights);
 const fe = new FrontEnd(weights.info.frontend);
 const stats = { mean: Float32Array.from(weights.info.normalization!.mean), std: Float32Array.from(weights.info.normalization!.std) };
-const classifier = await createClassifier(weights, { engine: 'tfjs' });
+const classifier = await createClassifier(weights, { engine: slimeEngine });
 const ig = createMaskExplainer('ig', lmac.magnitudeModel, { ig: { steps: 50, batchSize: igBatch } });
 
 // Excerpts: (clip path, centre frame).
@@ -71,10 +75,12 @@ const median = (a: number[]) => {
 };
 const load1 = (await import('node:os')).loadavg()[0]!;
 
-// Warm-up (kernels, XNNPACK caches) on the first excerpt, untimed.
+// Warm-up (kernels, XNNPACK caches, engine sessions) on the first excerpt, untimed and short.
 await lmac.explainMagnitude(excerpts[0]!.mag);
-await ig.explain(excerpts[0]!.mag);
-await explain(classifier, excerpts[0]!.mel, { method: 'slime', sampler: 'dedup', segmentation: 'temporal', numComponents: 10, seed: 0 });
+const igWarm = createMaskExplainer('ig', lmac.magnitudeModel, { ig: { steps: igBatch, batchSize: igBatch } });
+await igWarm.explain(excerpts[0]!.mag);
+igWarm.dispose?.();
+await explain(classifier, excerpts[0]!.mel, { method: 'slime', sampler: 'random', numSamples: 128, segmentation: 'temporal', numComponents: 10, seed: 0 });
 
 const tL: number[] = [];
 const tI: number[] = [];
@@ -104,7 +110,7 @@ const lines = [
   '',
   `## ${'L-MAC'}: time per explanation vs Integrated Gradients (50 steps) and SLIME (dedup)`,
   '',
-  `\`node --import tsx bench/lmac.ts --clips ${nClips} --ig-batch ${igBatch}\` — ${new Date().toISOString().slice(0, 10)}, TF.js ${info.backend} (SIMD ${info.simd ? 'on' : 'off'}, one thread), load average (1 min) ${load1.toFixed(2)} at the start.`,
+  `\`node --import tsx bench/lmac.ts --clips ${nClips} --ig-batch ${igBatch} --slime-engine ${slimeEngine}\` — ${new Date().toISOString().slice(0, 10)}, TF.js ${info.backend} (SIMD ${info.simd ? 'on' : 'off'}, one thread), load average (1 min) ${load1.toFixed(2)} at the start.`,
   `${excerpts.length} excerpts (115 frames) of ${[...new Set(excerpts.map((e) => e.src.split('/').slice(-2).join('/')))].join(', ')}; the same excerpts for all three, interleaved; medians.`,
   `Classifier ${weights.info.id} (${lmac.file.info.classifier.fingerprint}), decoder ${decoderDir.replace(ROOT + '/', '')} (${tr.stage ?? '?'} stage).`,
   '',
@@ -112,7 +118,7 @@ const lines = [
   '|---|---|---:|---:|',
   `| L-MAC | decoder: 1 classifier pass for the activations + the decoder, no gradient | ${mL.toFixed(1)} | 1.0× |`,
   `| Integrated Gradients, 50 steps | 50 interpolations of \\|X\\| (Gauss–Legendre), batched ${igBatch}, tf.grad through the front end + CNN | ${mI.toFixed(0)} | ${(mI / mL).toFixed(0)}× |`,
-  `| SLIME, temporal d = 10, dedup | ${passes} distinct forward passes (of N_s = 50 000 samples) + ridge | ${mS.toFixed(0)} | ${(mS / mL).toFixed(0)}× |`,
+  `| SLIME, temporal d = 10, dedup | ${passes} distinct forward passes (of N_s = 50 000 samples) + ridge; engine ${classifier.engine} | ${mS.toFixed(0)} | ${(mS / mL).toFixed(0)}× |`,
   '',
   `Target (issue 11): L-MAC ≥ 20× faster than IG-50 — ${mI / mL >= 20 ? 'met' : 'NOT met'} (${(mI / mL).toFixed(1)}×).`,
   `Training the decoder (once per classifier, amortised over every explanation): ${(trainSeconds / 60).toFixed(1)} min for ${Object.entries(stages).map(([k, v]) => `${v} ${k === 'ft' ? 'fine-tuning' : 'masking'} epoch${v === 1 ? '' : 's'}`).join(' + ')} ` +
