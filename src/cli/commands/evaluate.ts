@@ -261,7 +261,7 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
     }
   }
   const voiced = results.filter((r) => r.c === 1).length;
-  const source = s.audio ? `audio files ${s.audio.join(', ')}` : `corpus ${s.corpus}, split '${s.split}'`;
+  const source = s.audio ? `audio files ${s.audio.join(', ')}` : `the corpus in '${s.corpus}', split '${s.split}'`;
   const md = [
     `# earshot evaluate — faithfulness of mask explanations (methods.md §8)`,
     '',
