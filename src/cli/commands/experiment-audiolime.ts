@@ -37,8 +37,8 @@ Options:
   --fresh               ignore the journals and start over
 
 train-confounded options:
-  --corpus <dir> [corpus]  --out <dir> [assets/models/svd-confounded]  --epochs <n> [2]
-  --steps <n> steps per epoch [150]  --batch <n> [32]  --workers <n> [2]  --seed <n> [1]  --resume`;
+  --corpus <dir> [corpus]  --out <dir> [assets/models/svd-confounded]  --epochs <n> [1]
+  --steps <n> steps per epoch [100]  --batch <n> [32]  --workers <n> [2]  --seed <n> [1]  --resume`;
 
 function usage(msg: string): never {
   throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot experiment audiolime --help\`)`);
@@ -61,8 +61,8 @@ async function trainCmd(args: string[]): Promise<number> {
   const o = {
     corpus: (values.corpus as string | undefined) ?? 'corpus',
     out: (values.out as string | undefined) ?? 'assets/models/svd-confounded',
-    epochs: int(values.epochs, 'epochs', 2, 1),
-    stepsPerEpoch: int(values.steps, 'steps', 150, 1),
+    epochs: int(values.epochs, 'epochs', 1, 1),
+    stepsPerEpoch: int(values.steps, 'steps', 100, 1),
     batchSize: int(values.batch, 'batch', 32, 2),
     workers: int(values.workers, 'workers', 2, 1),
     seed: int(values.seed, 'seed', 1),
