@@ -174,7 +174,7 @@ export async function groundTruthExperiment(o: GroundTruthOptions, log: (s: stri
       const cs = o.contents.filter((c) => nceOf(v, c).length);
       stackedBars(cv, box, { title, categories: cs, counts: cs.map((c) => histogram(nceOf(v, c), 3)), levelNames: ['0', '1', '2', '3'] });
     };
-    panel('slime', `N_CE = |E_C & G| (${res.length} INSTANCES), SLIME AS THE PAPER`, { x: 0, y: 0, w: 1000, h: 340 });
+    panel('slime', `N_CE = |E_C INTERSECT G| (${res.length} INSTANCES), SLIME AS THE PAPER`, { x: 0, y: 0, w: 1000, h: 340 });
     panel('exhaustive', 'EXHAUSTIVE DESIGN', { x: 0, y: 340, w: 334, h: 340 });
     panel('otherDistance', `${other.toUpperCase()} (${nFull})`, { x: 333, y: 340, w: 334, h: 340 });
     panel('kernelshap', `KERNELSHAP (${nFull})`, { x: 666, y: 340, w: 334, h: 340 });
