@@ -51,6 +51,15 @@ if (!only || only === 'as') {
 }
 
 if (!only || only === 'ts') {
+  // The hosts some tests drive come from the project's own install scripts (idempotent, quick
+  // when already installed): Debian's chromium for the real-browser tests, a Python venv with
+  // wasmtime for the ABI example. A browser that cannot be installed makes the browser tests
+  // fail loudly (EARSHOT_SKIP_BROWSER=1 skips them knowingly); a missing Python host skips its test.
+  if (!process.env.EARSHOT_SKIP_BROWSER && (!grep || /browser/.test(grep))) await run('bash', [join(root, 'scripts', 'install-chromium.sh')]);
+  if (!grep || /abi/.test(grep)) {
+    const py = await run('bash', ['-c', `bash "${join(root, 'examples', 'python', 'install.sh')}" >/dev/null 2>&1 || echo "[earshot tests] the Python ABI host is not installed; its test will skip"`]);
+    void py;
+  }
   const r = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'uvu-run.mjs'), grep]);
   const out = strip(r.out);
   const total = out.match(/Total:\s*(\d+)/);
