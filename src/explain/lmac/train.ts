@@ -36,6 +36,7 @@ import type { SongEntry } from '../../model/dataset.ts';
 import { Adam } from '../../model/train.ts';
 import { createSvdCnn } from '../../model/svdcnn.ts';
 import type { WeightSet } from '../../model/weights.ts';
+import { registerTask } from '../../parallel/pool.ts';
 import { magnitudeModel, type MagnitudeModel } from '../maskable.ts';
 import { stftOptionsOf } from './audio.ts';
 import { LmacDecoder, initDecoderTensors, lmacTensorSpecs, svdLmacArchitecture, type LmacArchitecture } from './decoder.ts';
@@ -573,7 +574,8 @@ export async function trainLmac(weights: WeightSet, train: LmacSong[], valid: Lm
     if (!options.classifierDir) throw new EarshotError('BAD_ARGUMENT', 'workers > 1 needs classifierDir (the workers load the classifier from it)');
     const { WorkerPool } = await import('../../parallel/pool.ts');
     pool = await WorkerPool.create<LmacWorkerInput, LmacWorkerOutput, LmacWorkerInit>({
-      taskModule: new URL('./worker.ts', import.meta.url).href,
+      // This module registers the task itself (below), so it works from the sources and from a bundle.
+      taskModule: import.meta.url,
       task: 'lmac-grad',
       workers: Math.min(o.workers, o.batchSize) - 1,
       initData: { classifierDir: options.classifierDir, arch },
@@ -734,3 +736,26 @@ export interface LmacWorkerOutput {
 
 /** The decoder tensor names in order (for workers that rebuild gradients by position). */
 export const lmacTensorNames = (a: LmacArchitecture) => lmacTensorSpecs(a).map((s) => s.name);
+
+// The worker-thread side of data-parallel training (`workers > 1`): each worker loads the frozen
+// classifier once, receives the decoder's current tensors with its share of a batch, and returns
+// that share's gradients and loss sums (the decoder is ~42 k floats, cheap to ship every step).
+registerTask<LmacWorkerInput, LmacWorkerOutput, LmacGradState, LmacWorkerInit>('lmac-grad', {
+  async init(d) {
+    const { initBackend } = await import('../../model/backend.ts');
+    const { registerWasmTrainingKernels } = await import('../../model/wasm_kernels.ts');
+    const { loadWeights } = await import('../../model/weights.ts');
+    await initBackend('wasm');
+    registerWasmTrainingKernels();
+    const w = await loadWeights(d.classifierDir);
+    return lmacGradState(w, d.arch, initDecoderTensors(d.arch, new Float32Array(d.arch.nMels * d.arch.bins), 0));
+  },
+  async run(input, st) {
+    st.decoder.setTensors(input.tensors);
+    const r = await lmacBatch(st, input.loss, input.mags, input.vocs, input.n, true, input.ft);
+    return { grads: r.grads!, sums: r.sums };
+  },
+  dispose(st) {
+    st.dispose();
+  },
+});
