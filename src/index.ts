@@ -46,3 +46,10 @@ export { separate, separationMasks, applyMasks, SEPARATION_METHODS } from './sep
 export type { SeparateOptions, Separation, SeparationMasks, SeparationMethod } from './separate/index.ts';
 export { reconcileStems } from './separate/reconcile.ts';
 export type { Stem, StemSeparation, ReconcileOptions } from './separate/reconcile.ts';
+export * from './explain/audiolime/index.ts';
+export { magnitudeModel } from './explain/maskable.ts';
+export type { MagnitudeModel } from './explain/maskable.ts';
+export * from './explain/lmac/index.ts';
+export { renderMaskPng, renderLmacHtml } from './explain/lmac/render.ts';
+export { audioLimeToJSON, audioLimeToObject, listenableAudioLime, componentWaveform, audioLimePixels, renderAudioLimePng, renderAudioLimeHtml, AUDIOLIME_FORMAT } from './explain/audiolime/render.ts';
+export type { AudioLimeJSON, ListenableAudioLime, AudioLimeImageOptions } from './explain/audiolime/render.ts';

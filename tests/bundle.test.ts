@@ -21,6 +21,7 @@ const LAZY_NODE_ONLY: Record<string, string> = {
   'src/model/onnx/runtime.ts': 'cpuCount() falls back to node:os where navigator.hardwareConcurrency is missing',
   'src/model/engines.ts': 'the TF.js worker_threads pool (workers > 1)',
   'src/parallel/pool.ts': 'WorkerPool runs tasks in worker_threads (experiments, engines with workers > 1)',
+  'src/explain/lmac/weights.ts': 'loadDecoderFile(dir) / saveDecoderFile(dir) read and write files (the { json, bin } form needs none)',
 };
 
 type Meta = esbuild.Metafile;
