@@ -40,7 +40,9 @@ Explains the bundled singing-voice model's prediction on the bundled sung exampl
 (assets/${EXAMPLE}): the excerpt with the highest P(voice) (or --at <seconds>), SLIME with the
 defaults of \`earshot explain\`. Writes into <dir> (default out/demo/):
   explanation.json, heatmap.png, excerpt.wav, topk.wav, rest.wav, index.html (open this one),
-  logmel.png (the whole clip's log-mel spectrogram)
+  logmel.png (the whole clip's log-mel spectrogram),
+  audiolime/  audioLIME over REPET-SIM sources × 1 s segments (topk.wav: the explanation to hear)
+  lmac/       L-MAC's mask of the same excerpt (masked-in.wav / masked-out.wav)
 and prints their paths. Needs the bundled model assets/models/svd-default/ (made by
 \`earshot train\`); without it the demo fails with a message saying so.
 
@@ -48,6 +50,8 @@ Options:
   -i, --input <file>  another WAV file instead of the bundled example
   -o, --out <dir>     output directory (default out/demo); a path ending in .png renders only
                       the log-mel picture of the input (no model needed)
+  --slime-only        skip the audioLIME (out/demo/audiolime/) and L-MAC (out/demo/lmac/)
+                      explanations of the same clip
   --model, --engine, --at, --segmentation, --components, --grid, --method, --content, --samples,
   --sampler, --distance, --kernel-width, --seed, --top, --batch, --embed: as in \`earshot explain\``;
 
@@ -63,7 +67,7 @@ function logMelPng(fe: FrontEnd, signal: Float32Array, input: string): Uint8Arra
 
 export async function demoCommand(args: string[]): Promise<number> {
   const { 'all-frames': _allFrames, every: _every, ...explainOptions } = EXPLAIN_OPTIONS;
-  const { values, positionals } = parseCommandArgs('demo', args, { ...explainOptions, input: { type: 'string', short: 'i' } });
+  const { values, positionals } = parseCommandArgs('demo', args, { ...explainOptions, input: { type: 'string', short: 'i' }, 'slime-only': { type: 'boolean' } });
   if (positionals.length) throw new EarshotError('BAD_USAGE', `demo takes no positional arguments, got '${positionals[0]}'`);
   const input = (values.input as string | undefined) ?? findAsset(EXAMPLE);
   const out = (values.out as string | undefined) ?? join('out', 'demo');
@@ -79,6 +83,7 @@ export async function demoCommand(args: string[]): Promise<number> {
 
   const settings = parseSettings(values);
   const model = await loadModel(settings.model, { engine: settings.engine, onInfo: (m) => process.stderr.write(`earshot demo: ${m}\n`) });
+  let explainedAt = 0;
   try {
     const clip = await prepareClip(input, model);
     const fe = clip.fe;
@@ -95,6 +100,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       c = 0;
       for (let i = 1; i < p.length; i++) if (p[i]! > p[c]!) c = i;
     }
+    explainedAt = frameToSeconds(fe, c);
     await writeFileAtomic(join(out, 'logmel.png'), logMelPng(fe, clip.signal, input));
     process.stderr.write(`earshot demo: ${input}, model ${model.spec === 'default' ? model.dir : model.spec}; explaining the excerpt at ${frameToSeconds(fe, c).toFixed(2)} s\n`);
     const bar = new Progress('explain', 0, { unit: 'passes' });
@@ -105,10 +111,24 @@ export async function demoCommand(args: string[]): Promise<number> {
       `earshot demo: P(${e.label}) = ${e.prediction.toFixed(3)}; top-${settings.top} positive components: ${e.topPositive(settings.top).map((j) => e.components.names[j]).join(', ') || 'none'} — open ${resolve(r.files.html)}\n`,
     );
     for (const f of [...Object.values(r.files), join(out, 'logmel.png')]) console.log(resolve(f));
-    return 0;
   } finally {
     model.classifier.dispose();
   }
+  if (values['slime-only']) return 0;
+  // The same clip explained by the two other explainers: audioLIME over REPET-SIM sources ×
+  // 1 s segments (listen to topk.wav) and L-MAC's one-pass mask of the same excerpt.
+  const common = [...(values.model ? ['--model', String(values.model)] : []), ...(values.engine ? ['--engine', String(values.engine)] : [])];
+  process.stderr.write('earshot demo: audioLIME (REPET-SIM sources × 1 s segments, 1 024 samples)\n');
+  const al = (await import('./explain-audiolime.ts')).explainAudioLimeCmd;
+  const alCode = await al.run([input, '--method', 'audiolime', '--separate', 'repet', '--samples', '1024', ...common, '--out', join(out, 'audiolime')]);
+  if (alCode !== 0) return alCode;
+  if (values.model && String(values.model) !== 'assets/models/svd-default') {
+    process.stderr.write('earshot demo: L-MAC skipped (the bundled decoder belongs to the bundled model)\n');
+    return 0;
+  }
+  process.stderr.write(`earshot demo: L-MAC (the bundled decoder) on the excerpt at ${explainedAt.toFixed(2)} s\n`);
+  const lm = (await import('./explain-lmac.ts')).explainLmacCmd;
+  return lm.run([input, '--method', 'lmac', '--at', explainedAt.toFixed(3), '--out', join(out, 'lmac')]);
 }
 
 export const demo: Command = {
