@@ -214,7 +214,11 @@ test('demo: without the bundled model it says so; with --model random:1 it write
   const out = join(dir, 'demo');
   const { code, printed } = await run(demoCommand, ['--model', 'random:1', '--components', '4', '--sampler', 'exhaustive', '--out', out]);
   assert.is(code, 0);
-  assert.is(printed.length, 7);
+  // SLIME's 7 files + audioLIME's 6 (L-MAC is skipped: the bundled decoder belongs to the bundled model)
+  assert.is(printed.length, 13);
+  assert.ok(printed.some((p) => p.endsWith(join('audiolime', 'topk.wav'))));
+  const only = await run(demoCommand, ['--model', 'random:1', '--components', '4', '--sampler', 'exhaustive', '--slime-only', '--out', join(dir, 'demo-slime')]);
+  assert.is(only.printed.length, 7);
   for (const p of printed) assert.ok(existsSync(p), p);
   const e = loadExplanationJSON(readFileSync(join(out, 'explanation.json'), 'utf8'));
   assert.match(String((e.params.input as { source: string }).source), /lena-sung\.wav$/);
