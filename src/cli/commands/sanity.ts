@@ -154,6 +154,8 @@ export function parseSanityArgs(args: string[]): SanitySettings {
 }
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
+/** A change in points with its sign (+1.2, −0.6). */
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
 const num = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(6))) : '');
 
 export interface SanityReport {
@@ -338,7 +340,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
         '',
         `| method | ${s.fractions.map((f) => `${Math.round(f * 100)} % removed`).join(' | ')} |`,
         `|---|${s.fractions.map(() => '---:').join('|')}|`,
-        ...roarMethods.map((m) => `| ${m} | ${s.fractions.map((f) => `${(100 * results.get(jk(m, f))!.accuracy).toFixed(1)} % (−${(100 * (baseAcc - results.get(jk(m, f))!.accuracy)).toFixed(1)})`).join(' | ')} |`),
+        ...roarMethods.map((m) => `| ${m} | ${s.fractions.map((f) => `${(100 * results.get(jk(m, f))!.accuracy).toFixed(1)} % (${signed(100 * (results.get(jk(m, f))!.accuracy - baseAcc))})`).join(' | ')} |`),
         '',
       );
       summary.push(`roar: none ${(100 * baseAcc).toFixed(1)}%`, ...roarMethods.map((m) => `  ${m.padEnd(14)} ${s.fractions.map((f) => `${Math.round(f * 100)}%: ${(100 * results.get(jk(m, f))!.accuracy).toFixed(1)}%`).join('  ')}`));
