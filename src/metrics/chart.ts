@@ -85,7 +85,8 @@ export function barChartPixels(d: BarChartData): { pixels: Uint8Array; width: nu
   const plotH = 180;
   const top = 40;
   const legendRows = Math.ceil(d.series.length / 4);
-  const width = 20 + d.panels.length * (panelW + 16);
+  // wide enough for the panels, the legend (up to 4 entries a row) and the title
+  const width = Math.max(20 + d.panels.length * (panelW + 16), 20 + Math.min(4, d.series.length) * 200, chartTextWidth(d.title, S) + 20);
   const height = top + plotH + 40 + legendRows * 18 + 10;
   const cv = new Canvas(width, height);
   cv.text(10, 8, d.title, S);
