@@ -53,3 +53,6 @@ export * from './explain/lmac/index.ts';
 export { renderMaskPng, renderLmacHtml } from './explain/lmac/render.ts';
 export { audioLimeToJSON, audioLimeToObject, listenableAudioLime, componentWaveform, audioLimePixels, renderAudioLimePng, renderAudioLimeHtml, AUDIOLIME_FORMAT } from './explain/audiolime/render.ts';
 export type { AudioLimeJSON, ListenableAudioLime, AudioLimeImageOptions } from './explain/audiolime/render.ts';
+export * from './explain/attribution/index.ts';
+export * from './metrics/index.ts';
+export * from './metrics/evaluate.ts';
