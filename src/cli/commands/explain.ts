@@ -440,7 +440,6 @@ export async function explainCommand(args: string[]): Promise<number> {
  */
 const OTHER_METHODS: Record<string, () => Promise<Command>> = {
   audiolime: async () => (await import('./explain-audiolime.ts')).explainAudioLimeCmd,
-  audiolime: async () => (await import('./explain-audiolime.ts')).explainAudioLimeCmd,
   lmac: async () => (await import('./explain-lmac.ts')).explainLmacCmd,
 };
 
