@@ -27,6 +27,7 @@ import {
   type DrawingRecord,
   type FileFrames,
   type VeracityConfig,
+  VERACITY_TASK_MODULE,
 } from './experiment.ts';
 import { summariseAdversarial, summariseDrawing } from './experiment-summary.ts';
 
@@ -116,7 +117,7 @@ export async function runVeracity(o: VeracityRunOptions): Promise<VeracityRunRes
     log(`veracity (${c.domain}): ${picks.filter((p) => p.label === 1).length} "voice" + ${picks.filter((p) => p.label === 0).length} "no voice" excerpts from ${o.files.length} files`);
     const jobs = picks.map((p, i) => ({ key: `${p.name}@${p.frame}`, input: { file: resolve(p.file), name: p.name, frame: p.frame, seed: (c.seed + 7919 * (i + 1)) >>> 0 } satisfies AdversarialJob }));
     const journal = await Journal.open<AdversarialRecord>(join(o.out, 'journal-adversarial.jsonl'), { part: 'adversarial', ...c, excerpts: o.excerpts, files: o.files.map((f) => f.name) }, { resume: !o.fresh });
-    const records = await runJobs<AdversarialJob, AdversarialRecord>({ jobs, journal: journal as Journal<unknown>, task: ADVERSARIAL_TASK, taskModule: new URL('./experiment.ts', import.meta.url).href, initData: { config: c, threads }, workers: o.workers, label: `veracity ${c.domain}`, progress });
+    const records = await runJobs<AdversarialJob, AdversarialRecord>({ jobs, journal: journal as Journal<unknown>, task: ADVERSARIAL_TASK, taskModule: VERACITY_TASK_MODULE, initData: { config: c, threads }, workers: o.workers, label: `veracity ${c.domain}`, progress });
     result.adversarial = records;
     result.written.push(...(await writeOut(o.out, summariseAdversarial(records, c, nodeDeflate))));
   }
@@ -131,7 +132,7 @@ export async function runVeracity(o: VeracityRunOptions): Promise<VeracityRunRes
       input: { file: resolve(p.file), name: p.name, frame: p.frame, seed: (c.seed + 104729 * (i + 1)) >>> 0, timeBlock: rng.below(5), f0: 200 + 250 * rng.uniform(), phase: 2 * Math.PI * rng.uniform() } satisfies DrawingJob,
     }));
     const journal = await Journal.open<DrawingRecord>(join(o.out, 'journal-drawing.jsonl'), { part: 'drawing', ...c, drawExcerpts: o.drawExcerpts, files: o.files.map((f) => f.name) }, { resume: !o.fresh });
-    const records = await runJobs<DrawingJob, DrawingRecord>({ jobs, journal: journal as Journal<unknown>, task: DRAWING_TASK, taskModule: new URL('./experiment.ts', import.meta.url).href, initData: { config: c, threads }, workers: o.workers, label: 'veracity drawing', progress });
+    const records = await runJobs<DrawingJob, DrawingRecord>({ jobs, journal: journal as Journal<unknown>, task: DRAWING_TASK, taskModule: VERACITY_TASK_MODULE, initData: { config: c, threads }, workers: o.workers, label: 'veracity drawing', progress });
     result.drawing = records;
     result.written.push(...(await writeOut(o.out, summariseDrawing(records, c, nodeDeflate))));
   }

@@ -404,6 +404,8 @@ async function disposeWorker(s: WorkerState): Promise<void> {
 
 export const ADVERSARIAL_TASK = 'veracity-adversarial';
 export const DRAWING_TASK = 'veracity-drawing';
+/** This module's URL: the worker pool imports it to reach the tasks (the bundle itself, when bundled). */
+export const VERACITY_TASK_MODULE = import.meta.url;
 
 registerTask<AdversarialJob, AdversarialRecord, WorkerState, WorkerInit>(ADVERSARIAL_TASK, { init: initWorker, run: (j, s) => runAdversarial(s, j), dispose: disposeWorker });
 registerTask<DrawingJob, DrawingRecord, WorkerState, WorkerInit>(DRAWING_TASK, { init: initWorker, run: (j, s) => runDrawing(s, j), dispose: disposeWorker });
