@@ -50,4 +50,34 @@ test('journal: resumes without recomputing, refuses other options, skips a cut l
   assert.is(fresh.size, 0);
 });
 
+
+
+test('the CLI bundle: a worker thread started from dist/earshot.mjs finds every task the sources register', async () => {
+  const { readdirSync, readFileSync: read, statSync, existsSync } = await import('node:fs');
+  const { pathToFileURL } = await import('node:url');
+  const { ROOT } = await import('./helpers.ts');
+  // Every source file that registers a task is imported by src/cli/worker-tasks.ts.
+  const listed = read(join(ROOT, 'src/cli/worker-tasks.ts'), 'utf8');
+  const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+  for (const f of walk(join(ROOT, 'src')).filter((f) => f.endsWith('.ts'))) {
+    const rel = f.slice(ROOT.length + 1);
+    if (rel === 'src/parallel/pool.ts' || rel === 'src/node.ts') continue;
+    if (/^registerTask[<(]/m.test(read(f, 'utf8'))) assert.ok(listed.includes(`'../${rel.slice(4)}'`), `${rel} registers a task but src/cli/worker-tasks.ts does not import it`);
+  }
+  const { LIST_TASKS } = await import('../src/parallel/pool.ts');
+  await import('../src/cli/worker-tasks.ts');
+  const { getTask } = await import('../src/parallel/pool.ts');
+  const expected = (await getTask<null, string[]>(LIST_TASKS).run(null, undefined)) as string[];
+  const bundle = join(ROOT, 'dist', 'earshot.mjs');
+  assert.ok(existsSync(bundle), 'dist/earshot.mjs is built by npm ci (npm run build)');
+  const pool = await WorkerPool.create<null, string[]>({ taskModule: pathToFileURL(bundle).href, task: LIST_TASKS, workers: 1 });
+  try {
+    const got = await pool.run(null);
+    for (const name of expected.filter((n) => !n.startsWith('test-'))) assert.ok(got.includes(name), `task '${name}' is not registered in a worker of the bundle (rebuild with npm run build?)`);
+    assert.ok(expected.length >= 10, `${expected.length} tasks`);
+  } finally {
+    await pool.dispose();
+  }
+});
+
 test.run();

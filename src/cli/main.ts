@@ -53,7 +53,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // In a worker thread (a pool started from the bundle imports it to reach its tasks) the CLI
-// must not run again.
+// must not run again; instead every task module is evaluated so the worker finds its task.
+if (!isMainThread) await import('./worker-tasks.ts');
 if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

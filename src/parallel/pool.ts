@@ -36,6 +36,10 @@ export function registerTask<I, O, S, D>(name: string, def: TaskDef<I, O, S, D>)
   registry.set(name, def as AnyTask);
 }
 
+/** Built in: the names of the tasks registered in a worker (checks what a bundle provides). */
+export const LIST_TASKS = 'earshot.list-tasks';
+registry.set(LIST_TASKS, { run: () => [...registry.keys()] });
+
 /** The registered task (for running a task inline, without workers). */
 export function getTask<I, O, S, D>(name: string): TaskDef<I, O, S, D> {
   const t = registry.get(name);
