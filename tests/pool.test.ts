@@ -67,7 +67,7 @@ test('the CLI bundle: a worker thread started from dist/earshot.mjs finds every 
   const { LIST_TASKS } = await import('../src/parallel/pool.ts');
   await import('../src/cli/worker-tasks.ts');
   const { getTask } = await import('../src/parallel/pool.ts');
-  const expected = (await getTask<null, string[]>(LIST_TASKS).run(null, undefined)) as string[];
+  const expected = (await getTask<null, string[], unknown, unknown>(LIST_TASKS).run(null, undefined)) as string[];
   const bundle = join(ROOT, 'dist', 'earshot.mjs');
   assert.ok(existsSync(bundle), 'dist/earshot.mjs is built by npm ci (npm run build)');
   const pool = await WorkerPool.create<null, string[]>({ taskModule: pathToFileURL(bundle).href, task: LIST_TASKS, workers: 1 });

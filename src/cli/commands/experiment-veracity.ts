@@ -183,19 +183,23 @@ export const experimentVeracity: Command = {
       drawKs: intList(values['draw-ks'], 'draw-ks', [1, 2, 3], 1, 4),
       seed: intOpt(values.seed, 'seed', 0, 0, 0xffffffff),
     };
+    // Every option is checked before the corpus is looked for, so a bad value is named even
+    // where no corpus exists.
+    const excerpts = intOpt(values.excerpts, 'excerpts', 4, 0, 100000);
+    const drawExcerpts = intOpt(values['draw-excerpts'], 'draw-excerpts', 4, 0, 100000);
+    const workers = intOpt(values.workers, 'workers', 2, 1, 64);
     let files: Array<{ file: string; name: string }>;
     const given = listOpt(values.files, 'files');
     if (given) files = given.map((f) => ({ file: f, name: `${basename(dirname(resolve(f)))}/${basename(f, '.wav')}` }));
     else files = [...corpusTestFiles(String(values.corpus ?? 'corpus')), ...(values['no-assets'] ? [] : assetFiles('assets'))];
     const out = String(values.out ?? join('results', 'veracity', domain));
-    const workers = intOpt(values.workers, 'workers', 2, 1, 64);
     const t0 = Date.now();
     const r = await runVeracity({
       config,
       files,
       parts,
-      excerpts: intOpt(values.excerpts, 'excerpts', 4, 0, 100000),
-      drawExcerpts: intOpt(values['draw-excerpts'], 'draw-excerpts', 4, 0, 100000),
+      excerpts,
+      drawExcerpts,
       out,
       workers,
       fresh: Boolean(values.fresh),
