@@ -6,20 +6,7 @@
  */
 import { EarshotError } from '../../bindings/errors.ts';
 import { encodePng, type PngOptions } from '../render/png.ts';
-
-// 3×5 glyphs, rows top to bottom, 3 bits each (MSB = left column); letters are drawn as capitals
-const FONT: Record<string, number[]> = {
-  a: [2, 5, 7, 5, 5], b: [6, 5, 6, 5, 6], c: [3, 4, 4, 4, 3], d: [6, 5, 5, 5, 6], e: [7, 4, 6, 4, 7], f: [7, 4, 6, 4, 4],
-  g: [3, 4, 5, 5, 3], h: [5, 5, 7, 5, 5], i: [7, 2, 2, 2, 7], j: [1, 1, 1, 5, 2], k: [5, 5, 6, 5, 5], l: [4, 4, 4, 4, 7],
-  m: [5, 7, 7, 5, 5], n: [6, 5, 5, 5, 5], o: [2, 5, 5, 5, 2], p: [6, 5, 6, 4, 4], q: [2, 5, 5, 6, 3], r: [6, 5, 6, 5, 5],
-  s: [3, 4, 2, 1, 6], t: [7, 2, 2, 2, 2], u: [5, 5, 5, 5, 7], v: [5, 5, 5, 5, 2], w: [5, 5, 7, 7, 5], x: [5, 5, 2, 5, 5],
-  y: [5, 5, 2, 2, 2], z: [7, 1, 2, 4, 7],
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '-': [0, 0, 7, 0, 0], '+': [0, 2, 7, 2, 0], '.': [0, 0, 0, 0, 2], ',': [0, 0, 0, 2, 4], ':': [0, 2, 0, 2, 0],
-  '%': [5, 1, 2, 4, 5], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], '/': [1, 1, 2, 4, 4], '=': [0, 7, 0, 7, 0],
-  '_': [0, 0, 0, 0, 7], '^': [2, 5, 0, 0, 0], ' ': [0, 0, 0, 0, 0],
-};
+import { glyph3x5 } from '../render/font3x5.ts';
 
 /** Tableau-like palette, distinguishable on white. */
 const PALETTE: Array<[number, number, number]> = [
@@ -45,7 +32,7 @@ class Canvas {
   text(x: number, y: number, s: string, scale: number, c: readonly number[] = [0, 0, 0]): void {
     let cx = x;
     for (const ch of s.toLowerCase()) {
-      const g = FONT[ch] ?? FONT[' ']!;
+      const g = glyph3x5(ch);
       for (let r = 0; r < 5; r++) for (let col = 0; col < 3; col++) if ((g[r]! >> (2 - col)) & 1) this.rect(cx + col * scale, y + r * scale, cx + (col + 1) * scale, y + (r + 1) * scale, c);
       cx += 4 * scale;
     }

@@ -5,24 +5,10 @@
  * labels and numbers, scaled by an integer factor.
  */
 import { encodePng, type Deflate } from '../render/png.ts';
+import { glyph3x5 } from '../render/font3x5.ts';
 import type { BoxStats } from './fidelity.ts';
 
 type RGB = readonly [number, number, number];
-
-// 3×5 glyphs, rows top to bottom, 3 bits each (MSB = left column)
-const FONT: Record<string, number[]> = {
-  A: [2, 5, 7, 5, 5], B: [6, 5, 6, 5, 6], C: [3, 4, 4, 4, 3], D: [6, 5, 5, 5, 6], E: [7, 4, 6, 4, 7], F: [7, 4, 6, 4, 4],
-  G: [3, 4, 5, 5, 3], H: [5, 5, 7, 5, 5], I: [7, 2, 2, 2, 7], J: [1, 1, 1, 5, 2], K: [5, 5, 6, 5, 5], L: [4, 4, 4, 4, 7],
-  M: [5, 7, 7, 5, 5], N: [6, 5, 5, 5, 5], O: [2, 5, 5, 5, 2], P: [6, 5, 6, 4, 4], Q: [2, 5, 5, 6, 3], R: [6, 5, 6, 5, 5],
-  S: [3, 4, 2, 1, 6], T: [7, 2, 2, 2, 2], U: [5, 5, 5, 5, 7], V: [5, 5, 5, 5, 2], W: [5, 5, 7, 7, 5], X: [5, 5, 2, 5, 5],
-  Y: [5, 5, 2, 2, 2], Z: [7, 1, 2, 4, 7],
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '-': [0, 0, 7, 0, 0], '+': [0, 2, 7, 2, 0], '.': [0, 0, 0, 0, 2], ',': [0, 0, 0, 2, 4], ' ': [0, 0, 0, 0, 0],
-  '%': [5, 1, 2, 4, 5], '=': [0, 7, 0, 7, 0], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], '/': [1, 1, 2, 4, 4],
-  ':': [0, 2, 0, 2, 0], '>': [4, 2, 1, 2, 4], '<': [1, 2, 4, 2, 1], '_': [0, 0, 0, 0, 7], '"': [5, 5, 0, 0, 0],
-  '|': [2, 2, 2, 2, 2], '#': [5, 7, 5, 7, 5],
-};
 
 export const COLOURS = {
   blue: [31, 119, 180] as RGB,
@@ -99,7 +85,7 @@ export class Canvas {
     const w = textWidth(t, gs);
     let cx = Math.round(align === 'left' ? x : align === 'center' ? x - w / 2 : x - w);
     for (const ch of t) {
-      const g = FONT[ch] ?? FONT[' ']!;
+      const g = glyph3x5(ch);
       for (let r = 0; r < 5; r++) {
         for (let col = 0; col < 3; col++) {
           if (!((g[r]! >> (2 - col)) & 1)) continue;
@@ -116,7 +102,7 @@ export class Canvas {
     const w = textWidth(t, gs);
     let cy = Math.round(y + w / 2);
     for (const ch of t) {
-      const g = FONT[ch] ?? FONT[' ']!;
+      const g = glyph3x5(ch);
       for (let r = 0; r < 5; r++) {
         for (let col = 0; col < 3; col++) {
           if (!((g[r]! >> (2 - col)) & 1)) continue;

@@ -6,22 +6,9 @@
  * (lower case is drawn as upper case). Pure: pixels in, PNG bytes out through encodePng.
  */
 import { encodePng, type Deflate } from '../../render/png.ts';
+import { glyph3x5 } from '../../render/font3x5.ts';
 
 type RGB = readonly [number, number, number];
-
-const GLYPHS: Record<string, number[]> = {
-  A: [2, 5, 7, 5, 5], B: [6, 5, 6, 5, 6], C: [3, 4, 4, 4, 3], D: [6, 5, 5, 5, 6], E: [7, 4, 6, 4, 7], F: [7, 4, 6, 4, 4],
-  G: [3, 4, 5, 5, 3], H: [5, 5, 7, 5, 5], I: [7, 2, 2, 2, 7], J: [1, 1, 1, 5, 2], K: [5, 5, 6, 5, 5], L: [4, 4, 4, 4, 7],
-  M: [5, 7, 7, 5, 5], N: [6, 5, 5, 5, 5], O: [2, 5, 5, 5, 2], P: [6, 5, 6, 4, 4], Q: [2, 5, 5, 6, 3], R: [6, 5, 6, 5, 5],
-  S: [3, 4, 2, 1, 6], T: [7, 2, 2, 2, 2], U: [5, 5, 5, 5, 7], V: [5, 5, 5, 5, 2], W: [5, 5, 7, 7, 5], X: [5, 5, 2, 5, 5],
-  Y: [5, 5, 2, 2, 2], Z: [7, 1, 2, 4, 7],
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '-': [0, 0, 7, 0, 0], '+': [0, 2, 7, 2, 0], '.': [0, 0, 0, 0, 2], ',': [0, 0, 0, 2, 4], ':': [0, 2, 0, 2, 0],
-  _: [0, 0, 0, 0, 7], '=': [0, 7, 0, 7, 0], '%': [5, 1, 2, 4, 5], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4],
-  '/': [1, 1, 2, 4, 4], '|': [2, 2, 2, 2, 2], '<': [1, 2, 4, 2, 1], '>': [4, 2, 1, 2, 4], "'": [2, 2, 0, 0, 0],
-  '#': [5, 7, 5, 7, 5], '*': [0, 5, 2, 5, 0], ' ': [0, 0, 0, 0, 0],
-};
 
 export const PALETTE = {
   ink: [40, 40, 40] as RGB,
@@ -79,7 +66,7 @@ export class Canvas {
   text(x: number, y: number, s: string, c: RGB = PALETTE.ink, scale = 2): void {
     let cx = Math.round(x);
     for (const ch0 of s) {
-      const g = GLYPHS[ch0.toUpperCase()] ?? GLYPHS[' ']!;
+      const g = glyph3x5(ch0);
       for (let r = 0; r < 5; r++) for (let col = 0; col < 3; col++) if ((g[r]! >> (2 - col)) & 1) this.rect(cx + col * scale, y + r * scale, scale, scale, c);
       cx += 4 * scale;
     }
