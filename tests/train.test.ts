@@ -248,6 +248,51 @@ test('trainModel writes the best model with stats, threshold and metadata, and r
   }
 });
 
+test('ema: the validated and saved model is the moving average of the per-step weights; training continues from the raw iterate', async () => {
+  const songs = [syntheticSong('a', 31, 260), syntheticSong('b', 32, 260)];
+  const valid = [{ ...syntheticSong('v', 33, 200, false), split: 'valid' as const }];
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-ema-'));
+  const opts = { epochs: 1, batchSize: 8, seed: 3, medianFrames: 5, frontEnd: FE, log: () => {} };
+  const run = async (steps: number, ema: number, out?: string) => {
+    const m = tinyModel(11, songs);
+    await trainModel(m.model, songs, valid, m.stats, { ...opts, stepsPerEpoch: steps, ema, ...(out ? { outDir: out } : {}) });
+    const w = await m.model.toWeights();
+    m.model.dispose();
+    return w.tensors;
+  };
+  try {
+    // Steps are a pure function of (seed, epoch, step), so one step alone gives the first iterate.
+    const w1 = await run(1, 0);
+    const w2 = await run(2, 0);
+    const raw = await run(2, 0.75, join(dir, 'ema'));
+    const saved = (await loadWeights(join(dir, 'ema'))).tensors;
+    const ckpt = (await loadWeights(join(dir, 'ema', 'checkpoint', 'ema'))).tensors;
+    let moved = 0;
+    for (const [name, t] of Object.entries(w2)) {
+      for (let i = 0; i < t.data.length; i++) {
+        const want = 0.75 * w1[name]!.data[i]! + 0.25 * t.data[i]!;
+        assert.ok(Math.abs(saved[name]!.data[i]! - want) <= 1e-5 * (1 + Math.abs(want)), `${name}[${i}]: saved ${saved[name]!.data[i]} vs average ${want}`);
+        assert.is(ckpt[name]!.data[i], saved[name]!.data[i]);
+        assert.ok(Math.abs(raw[name]!.data[i]! - t.data[i]!) <= 1e-6 * (1 + Math.abs(t.data[i]!)), `${name}: the raw iterate must be restored after validation`);
+        moved = Math.max(moved, Math.abs(t.data[i]! - w1[name]!.data[i]!));
+      }
+    }
+    assert.ok(moved > 1e-4, 'the second step must move the weights, or the test shows nothing');
+    const bad = tinyModel(1, songs);
+    try {
+      await trainModel(bad.model, songs, valid, bad.stats, { ...opts, ema: 1 });
+      assert.unreachable('ema = 1 never moves and must be rejected');
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'BAD_ARGUMENT');
+      assert.match((e as Error).message, /ema/);
+    } finally {
+      bad.model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('earshot train rejects bad usage before loading anything; an empty corpus is a named error', async () => {
   const bad: Array<[string[], RegExp]> = [
     [['--epochs=-1'], /--epochs must be an integer ≥ 1/],
@@ -256,6 +301,8 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
     [['--batch', 'many'], /--batch/],
     [['--lr', 'NaN'], /--lr/],
     [['--backend', 'gpu'], /--backend must be wasm or cpu/],
+    [['--ema', '1.5'], /--ema must be a number in \(0, 1\)/],
+    [['--ema', '1'], /--ema must be a number in \(0, 1\)/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['stray.wav'], /positional/i],
   ];

@@ -225,6 +225,15 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Recorded in the model's training metadata. */
   command?: string;
+  /**
+   * Decay of an exponential moving average of the weights (and the batch-norm statistics),
+   * updated after every step; 0 = off (default). When on, validation, the best model and the
+   * checkpoint's ema/ use the averaged weights: they are far less noisy from epoch to epoch than
+   * the raw Adam iterate.
+   */
+  ema?: number;
+  /** Where the starting weights came from when not a fresh initialisation (recorded in the metadata). */
+  initialisedFrom?: string;
   /** Progress lines per epoch (default 20). */
   reportsPerEpoch?: number;
   /** Front end whose excerpt length, padding and log floor the sampler uses (default SVD_FRONTEND). */
@@ -263,7 +272,7 @@ interface CheckpointState {
 }
 
 function resolveOptions(o: TrainOptions) {
-  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'reportsPerEpoch', 'frontEnd', 'workers'];
+  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'initialisedFrom', 'ema', 'reportsPerEpoch', 'frontEnd', 'workers'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown training option '${k}' (expected ${known.join(', ')})`);
   return {
     epochs: checkInt(o.epochs ?? 20, 'epochs', 1),
@@ -277,6 +286,7 @@ function resolveOptions(o: TrainOptions) {
     medianFrames: checkInt(o.medianFrames ?? 56, 'medianFrames', 1),
     reportsPerEpoch: checkInt(o.reportsPerEpoch ?? 20, 'reportsPerEpoch', 1),
     workers: checkInt(o.workers ?? 1, 'workers', 1, 64),
+    ema: o.ema === undefined || o.ema === 0 ? 0 : checkNumber(o.ema, 'ema', 0, 0.999999),
   };
 }
 
@@ -324,6 +334,7 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
   let best: TrainResult['best'] = null;
   let badEpochs = 0;
   let startEpoch = 0;
+  let ema: Record<string, TensorData> | null = null;
   const optionsRecord = { ...o, augment: o.augment };
 
   if (options.resume && ckptDir && (await fileExists(join(ckptDir, 'state.json')))) {
@@ -344,6 +355,7 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
     best = st.best;
     badEpochs = st.badEpochs;
     startEpoch = st.epoch + 1;
+    if (o.ema > 0 && (await fileExists(join(ckptDir, 'ema', 'model.json')))) ema = copyTensors((await loadWeights(join(ckptDir, 'ema'))).tensors);
     log(`train: resumed from ${ckptDir} after epoch ${st.epoch + 1} (best validation error ${best ? (100 * best.valid.error).toFixed(2) + ' %' : '—'})`);
   }
 
@@ -393,6 +405,11 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
       lossSum += r.loss;
       accSum += r.accuracy;
       stepsDone++;
+      if (o.ema > 0) {
+        const w = (await model.toWeights()).tensors;
+        if (!ema) ema = copyTensors(w);
+        else emaUpdate(ema, w, o.ema);
+      }
       if ((step + 1) % every === 0 || step + 1 === o.stepsPerEpoch) {
         const el = (Date.now() - t0) / 1000;
         const ms = (1000 * el) / stepsDone;
@@ -400,6 +417,9 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
         log(`train: epoch ${epoch + 1}/${o.epochs} step ${step + 1}/${o.stepsPerEpoch} loss ${(lossSum / (step + 1)).toFixed(4)} acc ${(accSum / (step + 1)).toFixed(3)} lr ${adam.learningRate.toExponential(2)} ${ms.toFixed(0)} ms/step ETA ${fmtTime(eta)}`);
       }
     }
+    // Validate (and save) the averaged weights; the raw iterate goes back in afterwards.
+    const raw = ema ? (await model.toWeights()).tensors : null;
+    if (ema) model.setWeights(ema);
     const probs = await predictSongs(model, valid, stats);
     const vm = tuneThreshold(probs, valid.map((s) => s.labels), o.medianFrames);
     const seconds = (Date.now() - e0) / 1000;
@@ -427,6 +447,7 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
           threshold: vm.threshold,
           training: {
             command: options.command ?? null,
+            ...(options.initialisedFrom ? { initialisedFrom: options.initialisedFrom } : {}),
             seed: o.seed,
             options: optionsRecord,
             bestEpoch: epoch + 1,
@@ -441,6 +462,8 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
         await saveWeights(options.outDir, w);
       }
     } else badEpochs++;
+    if (ema && ckptDir) await saveWeights(join(ckptDir, 'ema'), { info: model.info, tensors: ema });
+    if (raw) model.setWeights(raw);
     if (ckptDir) await writeCheckpoint(ckptDir, model, adam, { format: 'earshot-train-checkpoint/1', epoch, adamT: adam.t, best, badEpochs, history, options: optionsRecord });
   }
   } finally {
@@ -449,6 +472,23 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
   if (badEpochs >= o.patience && history.length < o.epochs) stoppedEarly = true;
   adam.dispose();
   return { history, best, stoppedEarly };
+}
+
+function copyTensors(t: Record<string, TensorData>): Record<string, TensorData> {
+  const out: Record<string, TensorData> = {};
+  for (const [k, v] of Object.entries(t)) out[k] = { shape: v.shape.slice(), data: Float32Array.from(v.data) };
+  return out;
+}
+
+/** avg ← d·avg + (1 − d)·w, tensor by tensor. */
+export function emaUpdate(avg: Record<string, TensorData>, w: Record<string, TensorData>, d: number): void {
+  for (const [k, a] of Object.entries(avg)) {
+    const x = w[k];
+    if (!x || x.data.length !== a.data.length) throw new EarshotError('INTERNAL', `weight average: tensor ${k} changed shape`);
+    const ad = a.data as Float32Array;
+    const xd = x.data;
+    for (let i = 0; i < ad.length; i++) ad[i] = d * ad[i]! + (1 - d) * xd[i]!;
+  }
 }
 
 async function writeCheckpoint(dir: string, model: TrainableModel, adam: Adam, state: CheckpointState): Promise<void> {

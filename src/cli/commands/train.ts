@@ -32,6 +32,11 @@ Options:
   --seed <n>              seed of initialisation, sampling, augmentation, dropout          [1]
   --no-augment            train without augmentation
   --resume                continue from <out>/checkpoint
+  --ema <d>               validate and save an exponential moving average of the weights,
+                          decay d per step (e.g. 0.999); off by default
+  --init <dir>            start from this model's weights instead of a random initialisation
+                          (fine-tuning, e.g. on a larger corpus; same architecture; the
+                          normalisation statistics are recomputed on --corpus's training split)
   --backend <wasm|cpu>    TF.js backend                                                 [wasm]
   --workers <n>           threads per batch (data-parallel, BN per part; 1 in a bundle) [cores]
   --no-cache              recompute log-mels instead of using the .f32 caches in the corpus`;
@@ -48,6 +53,12 @@ function num(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new EarshotError('BAD_USAGE', `--${name} must be a number in (0, 1], got '${String(v)}'`);
+  return n;
+}
+
+function emaDecay(v: unknown): number {
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !(n > 0 && n < 1)) throw new EarshotError('BAD_USAGE', `--ema must be a number in (0, 1), e.g. 0.999, got '${String(v)}'`);
   return n;
 }
 
@@ -71,6 +82,8 @@ export async function trainCommand(args: string[]): Promise<number> {
         seed: { type: 'string' },
         'no-augment': { type: 'boolean' },
         resume: { type: 'boolean' },
+        init: { type: 'string' },
+        ema: { type: 'string' },
         backend: { type: 'string' },
         'no-cache': { type: 'boolean' },
         workers: { type: 'string' },
@@ -92,6 +105,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     lrDecay: num(values['lr-decay'], 'lr-decay', 0.85),
     patience: int(values.patience, 'patience', 5),
     medianFrames: int(values.median, 'median', 56),
+    ema: values.ema === undefined ? 0 : emaDecay(values.ema),
     seed,
     // One thread per core by default; inside a bundle (dist/) worker threads cannot start: 1.
     workers: int(values.workers, 'workers', (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1),
@@ -101,7 +115,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { initBackend } = await import('../../model/backend.ts');
   const { registerWasmTrainingKernels } = await import('../../model/wasm_kernels.ts');
   const { createSvdCnn } = await import('../../model/svdcnn.ts');
-  const { initWeights } = await import('../../model/weights.ts');
+  const { initWeights, loadWeights } = await import('../../model/weights.ts');
   const { listCorpus, loadSongs, bandStats } = await import('../../model/dataset.ts');
   const { trainModel } = await import('../../model/train.ts');
   const { statsToJSON } = await import('../../frontend/index.ts');
@@ -121,13 +135,27 @@ export async function trainCommand(args: string[]): Promise<number> {
   const valid = await loadSongs(pick('valid'), { cache: !values['no-cache'], accompaniment: false, onProgress: progress('validation') });
   log(`train: ${train.length} training and ${valid.length} validation songs loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const stats = bandStats(train);
-  const model = createSvdCnn(initWeights(seed, { normalization: statsToJSON(stats) }));
+  let start = initWeights(seed, { normalization: statsToJSON(stats) });
+  let initialisedFrom: string | undefined;
+  if (values.init !== undefined) {
+    const from = await loadWeights(values.init as string);
+    const arch = JSON.stringify(from.info.architecture);
+    if (arch !== JSON.stringify(start.info.architecture)) {
+      throw new EarshotError('BAD_USAGE', `--init ${String(values.init)}: its architecture ${arch} is not the singing-voice CNN's ${JSON.stringify(start.info.architecture)}`);
+    }
+    const { crc32, serializeWeights } = await import('../../model/weights.ts');
+    initialisedFrom = `${from.info.id} (${String(values.init)}, weights CRC-32 ${crc32(serializeWeights(from).bin)})`;
+    start = { info: { ...start.info, id: `${from.info.id}+ft-${seed}` }, tensors: from.tensors };
+    log(`train: starting from ${initialisedFrom}`);
+  }
+  const model = createSvdCnn(start);
   try {
     const r = await trainModel(model, train, valid, stats, {
       ...opts,
       augment: values['no-augment'] ? false : undefined,
       outDir: out,
       resume: Boolean(values.resume),
+      ...(initialisedFrom ? { initialisedFrom } : {}),
       log,
       command: ['earshot', 'train', ...args].join(' '),
     });
