@@ -2,11 +2,12 @@
  * A grouped bar chart of the evaluation table as RGB pixels for src/render/png.ts: one panel per
  * metric (its own scale from 0, or from the minimum when values are negative), one coloured bar
  * per method, a legend, and labels in a built-in 3 × 5 bitmap font (letters, digits, a few
- * signs), so it needs no canvas or font files and runs in Node and browsers alike.
+ * signs) on earshot's raster canvas (src/render/canvas.ts), so it needs no canvas element or
+ * font files and runs in Node and browsers alike.
  */
 import { EarshotError } from '../../bindings/errors.ts';
 import { encodePng, type PngOptions } from '../render/png.ts';
-import { glyph3x5 } from '../render/font3x5.ts';
+import { Canvas, type RGB, type TextStyle } from '../render/canvas.ts';
 
 /** Tableau-like palette, distinguishable on white. */
 const PALETTE: Array<[number, number, number]> = [
@@ -14,34 +15,14 @@ const PALETTE: Array<[number, number, number]> = [
   [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207], [0, 0, 0], [90, 90, 200],
 ];
 
-class Canvas {
-  readonly px: Uint8Array;
-  constructor(readonly w: number, readonly h: number) {
-    this.px = new Uint8Array(w * h * 3).fill(255);
-  }
-  rect(x0: number, y0: number, x1: number, y1: number, c: readonly number[]): void {
-    for (let y = Math.max(0, Math.round(Math.min(y0, y1))); y < Math.min(this.h, Math.round(Math.max(y0, y1))); y++) {
-      for (let x = Math.max(0, Math.round(x0)); x < Math.min(this.w, Math.round(x1)); x++) {
-        const p = (y * this.w + x) * 3;
-        this.px[p] = c[0]!;
-        this.px[p + 1] = c[1]!;
-        this.px[p + 2] = c[2]!;
-      }
-    }
-  }
-  text(x: number, y: number, s: string, scale: number, c: readonly number[] = [0, 0, 0]): void {
-    let cx = x;
-    for (const ch of s.toLowerCase()) {
-      const g = glyph3x5(ch);
-      for (let r = 0; r < 5; r++) for (let col = 0; col < 3; col++) if ((g[r]! >> (2 - col)) & 1) this.rect(cx + col * scale, y + r * scale, cx + (col + 1) * scale, y + (r + 1) * scale, c);
-      cx += 4 * scale;
-    }
-  }
+/** Labels: lower-cased (the font is case-insensitive), black unless a colour is given. */
+function label(scale: number, colour: RGB = [0, 0, 0]): TextStyle {
+  return { scale, colour, case: 'lower' };
 }
 
 /** Width of `s` in pixels at glyph scale `scale`. */
 export function chartTextWidth(s: string, scale: number): number {
-  return s.length * 4 * scale - scale;
+  return Canvas.textWidth(s, scale);
 }
 
 export interface BarChartData {
@@ -76,7 +57,7 @@ export function barChartPixels(d: BarChartData): { pixels: Uint8Array; width: nu
   const width = Math.max(20 + d.panels.length * (panelW + 16), 20 + Math.min(4, d.series.length) * 200, chartTextWidth(d.title, S) + 20);
   const height = top + plotH + 40 + legendRows * 18 + 10;
   const cv = new Canvas(width, height);
-  cv.text(10, 8, d.title, S);
+  cv.text(10, 8, d.title, label(S));
   d.panels.forEach((p, pi) => {
     const x0 = 20 + pi * (panelW + 16);
     const vals = p.values.map((v) => (v === null || !Number.isFinite(v) ? null : v));
@@ -85,26 +66,26 @@ export function barChartPixels(d: BarChartData): { pixels: Uint8Array; width: nu
     const lo = Math.min(0, ...present);
     const span = hi - lo || 1;
     const yOf = (v: number) => top + 12 + plotH - ((v - lo) / span) * plotH;
-    cv.text(x0, top - 8, p.name, S);
-    cv.rect(x0, yOf(0), x0 + panelW, yOf(0) + 1, [0, 0, 0]);
-    cv.rect(x0, top + 12, x0 + 1, top + 12 + plotH, [160, 160, 160]);
-    cv.text(x0 + 4, top + 12, fmt(hi), 1, [90, 90, 90]);
-    if (lo < 0) cv.text(x0 + 4, top + 12 + plotH - 6, fmt(lo), 1, [90, 90, 90]);
+    cv.text(x0, top - 8, p.name, label(S));
+    cv.fill(x0, yOf(0), x0 + panelW, yOf(0) + 1, [0, 0, 0]);
+    cv.fill(x0, top + 12, x0 + 1, top + 12 + plotH, [160, 160, 160]);
+    cv.text(x0 + 4, top + 12, fmt(hi), label(1, [90, 90, 90]));
+    if (lo < 0) cv.text(x0 + 4, top + 12 + plotH - 6, fmt(lo), label(1, [90, 90, 90]));
     vals.forEach((v, si) => {
       const bx = x0 + 12 + si * (bar + gap);
       if (v === null) {
-        cv.text(bx + 3, yOf(0) - 8, '-', 1, [120, 120, 120]);
+        cv.text(bx + 3, yOf(0) - 8, '-', label(1, [120, 120, 120]));
         return;
       }
-      cv.rect(bx, yOf(0), bx + bar, yOf(v), PALETTE[si % PALETTE.length]!);
+      cv.fill(bx, yOf(0), bx + bar, yOf(v), PALETTE[si % PALETTE.length]!);
     });
   });
   const ly = top + plotH + 40;
   d.series.forEach((s, si) => {
     const lx = 20 + (si % 4) * 200;
     const y = ly + Math.floor(si / 4) * 18;
-    cv.rect(lx, y, lx + 12, y + 10, PALETTE[si % PALETTE.length]!);
-    cv.text(lx + 18, y, s, S);
+    cv.fill(lx, y, lx + 12, y + 10, PALETTE[si % PALETTE.length]!);
+    cv.text(lx + 18, y, s, label(S));
   });
   return { pixels: cv.px, width, height };
 }

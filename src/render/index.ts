@@ -5,6 +5,7 @@
  */
 export { encodePng, zlibStored, renderSpectrogram, spectrogramPixels } from './png.ts';
 export type { Deflate, PngOptions, SpectrogramImageOptions } from './png.ts';
+export { Canvas } from './canvas.ts';
 export { VIRIDIS, GRAY, colourAt } from './colormap.ts';
 export { encodeNpy } from './npy.ts';
 export {

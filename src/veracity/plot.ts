@@ -1,14 +1,11 @@
 /**
  * Minimal raster plots for the veracity figures (line plots of flip rates, grouped bars of
- * recovered segments, box plots of fidelity), drawn into RGB pixels and encoded with earshot's
- * PNG encoder (src/render/png.ts). No dependency, no fonts: a 3×5 bitmap font for upper-case
- * labels and numbers, scaled by an integer factor.
+ * recovered segments, box plots of fidelity), drawn on earshot's raster canvas
+ * (src/render/canvas.ts) and encoded by its png(). No dependency, no fonts: the 3×5 bitmap font
+ * for upper-case labels and numbers, scaled by an integer factor.
  */
-import { encodePng, type Deflate } from '../render/png.ts';
-import { glyph3x5 } from '../render/font3x5.ts';
+import { Canvas, type RGB, type TextStyle } from '../render/canvas.ts';
 import type { BoxStats } from './fidelity.ts';
-
-type RGB = readonly [number, number, number];
 
 export const COLOURS = {
   blue: [31, 119, 180] as RGB,
@@ -22,104 +19,9 @@ export const COLOURS = {
 };
 export const SERIES_COLOURS: readonly RGB[] = [COLOURS.blue, COLOURS.orange, COLOURS.green, COLOURS.red, COLOURS.purple, COLOURS.grey];
 
-export class Canvas {
-  readonly px: Uint8Array;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    this.px = new Uint8Array(width * height * 3).fill(255);
-  }
-
-  set(x: number, y: number, c: RGB): void {
-    x = Math.round(x);
-    y = Math.round(y);
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const p = (y * this.width + x) * 3;
-    this.px[p] = c[0];
-    this.px[p + 1] = c[1];
-    this.px[p + 2] = c[2];
-  }
-
-  rect(x0: number, y0: number, x1: number, y1: number, c: RGB): void {
-    const [a, b] = [Math.round(Math.min(x0, x1)), Math.round(Math.max(x0, x1))];
-    const [u, v] = [Math.round(Math.min(y0, y1)), Math.round(Math.max(y0, y1))];
-    for (let y = u; y <= v; y++) for (let x = a; x <= b; x++) this.set(x, y, c);
-  }
-
-  frame(x0: number, y0: number, x1: number, y1: number, c: RGB): void {
-    this.line(x0, y0, x1, y0, c);
-    this.line(x1, y0, x1, y1, c);
-    this.line(x1, y1, x0, y1, c);
-    this.line(x0, y1, x0, y0, c);
-  }
-
-  /** A line of width `w` pixels (square brush). */
-  line(x0: number, y0: number, x1: number, y1: number, c: RGB, w = 1): void {
-    const n = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
-    const r = Math.floor((w - 1) / 2);
-    for (let i = 0; i <= n; i++) {
-      const x = x0 + ((x1 - x0) * i) / n;
-      const y = y0 + ((y1 - y0) * i) / n;
-      for (let dy = -r; dy <= w - 1 - r; dy++) for (let dx = -r; dx <= w - 1 - r; dx++) this.set(x + dx, y + dy, c);
-    }
-  }
-
-  dashed(x0: number, y0: number, x1: number, y1: number, c: RGB, dash = 4): void {
-    const n = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
-    for (let i = 0; i <= n; i++) if (Math.floor(i / dash) % 2 === 0) this.set(x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n, c);
-  }
-
-  marker(x: number, y: number, c: RGB, kind: 'circle' | 'triangle' | 'square', s = 3): void {
-    for (let dy = -s; dy <= s; dy++) {
-      for (let dx = -s; dx <= s; dx++) {
-        const inside = kind === 'circle' ? dx * dx + dy * dy <= s * s + 1 : kind === 'square' ? true : dy >= -s && Math.abs(dx) <= (dy + s) / 2;
-        if (inside) this.set(x + dx, y + dy, c);
-      }
-    }
-  }
-
-  /** Text (upper-cased) with its top-left corner at (x, y); `align` relative to x. */
-  text(x: number, y: number, s: string, c: RGB = COLOURS.black, gs = 2, align: 'left' | 'center' | 'right' = 'left'): void {
-    const t = s.toUpperCase();
-    const w = textWidth(t, gs);
-    let cx = Math.round(align === 'left' ? x : align === 'center' ? x - w / 2 : x - w);
-    for (const ch of t) {
-      const g = glyph3x5(ch);
-      for (let r = 0; r < 5; r++) {
-        for (let col = 0; col < 3; col++) {
-          if (!((g[r]! >> (2 - col)) & 1)) continue;
-          for (let dy = 0; dy < gs; dy++) for (let dx = 0; dx < gs; dx++) this.set(cx + col * gs + dx, y + r * gs + dy, c);
-        }
-      }
-      cx += 4 * gs;
-    }
-  }
-
-  /** Text rotated 90° counter-clockwise (reads bottom to top), centred on (x, y). */
-  textUp(x: number, y: number, s: string, c: RGB = COLOURS.black, gs = 2): void {
-    const t = s.toUpperCase();
-    const w = textWidth(t, gs);
-    let cy = Math.round(y + w / 2);
-    for (const ch of t) {
-      const g = glyph3x5(ch);
-      for (let r = 0; r < 5; r++) {
-        for (let col = 0; col < 3; col++) {
-          if (!((g[r]! >> (2 - col)) & 1)) continue;
-          for (let dy = 0; dy < gs; dy++) for (let dx = 0; dx < gs; dx++) this.set(x + r * gs + dx, cy - col * gs - dy, c);
-        }
-      }
-      cy -= 4 * gs;
-    }
-  }
-
-  png(deflate?: Deflate): Uint8Array {
-    return encodePng(this.px, this.width, this.height, { deflate });
-  }
-}
-
-export function textWidth(text: string, gs: number): number {
-  return text.length * 4 * gs - gs;
+/** Labels are drawn upper-case, black unless a colour is given. */
+function label(colour: RGB = COLOURS.black, align: TextStyle['align'] = 'left'): TextStyle {
+  return { colour, align, case: 'upper', scale: 2 };
 }
 
 /** A compact number for axis ticks. */
@@ -154,16 +56,16 @@ function axes(
   const sy = (v: number) => y1 - ((v - o.yRange[0]) / (o.yRange[1] - o.yRange[0] || 1)) * (y1 - y0);
   for (const t of o.yTicks) {
     cv.line(x0, sy(t), x1, sy(t), COLOURS.light);
-    cv.text(x0 - 5, sy(t) - 5, tick(t), COLOURS.black, 2, 'right');
+    cv.text(x0 - 5, sy(t) - 5, tick(t), label(COLOURS.black, 'right'));
   }
   (o.xTicks ?? []).forEach((t, i) => {
     cv.line(sx(t), y1, sx(t), y1 + 3, COLOURS.black);
-    cv.text(sx(t), y1 + 6, o.xTickLabels?.[i] ?? tick(t), COLOURS.black, 2, 'center');
+    cv.text(sx(t), y1 + 6, o.xTickLabels?.[i] ?? tick(t), label(COLOURS.black, 'center'));
   });
-  cv.frame(x0, y0, x1, y1, COLOURS.black);
-  if (o.title) cv.text((x0 + x1) / 2, top + 4, o.title, COLOURS.black, 2, 'center');
-  if (o.xLabel) cv.text((x0 + x1) / 2, y1 + 20, o.xLabel, COLOURS.black, 2, 'center');
-  if (o.yLabel) cv.textUp(left + 2, (y0 + y1) / 2, o.yLabel, COLOURS.black, 2);
+  cv.outline(x0, y0, x1, y1, COLOURS.black);
+  if (o.title) cv.text((x0 + x1) / 2, top + 4, o.title, label(COLOURS.black, 'center'));
+  if (o.xLabel) cv.text((x0 + x1) / 2, y1 + 20, o.xLabel, label(COLOURS.black, 'center'));
+  if (o.yLabel) cv.textUp(left + 2, (y0 + y1) / 2, o.yLabel, label(COLOURS.black, 'center'));
   return { x0, y0, x1, y1, sx, sy };
 }
 
@@ -205,7 +107,7 @@ export function linePlots(panels: LinePanel[], o: { xLabel: string; yLabel: stri
       if (i === 0) {
         const ly = a.y0 + 8 + si * 14;
         cv.marker(a.x0 + 12, ly + 4, c, s.marker ?? 'circle', 3);
-        cv.text(a.x0 + 20, ly, s.name, c, 2);
+        cv.text(a.x0 + 20, ly, s.name, label(c));
       }
     });
   });
@@ -244,14 +146,14 @@ export function barPlots(panels: BarPanel[], o: { seriesNames: string[]; xLabel:
       g.values.forEach((v, s) => {
         if (!Number.isFinite(v) || v <= 0) return;
         const xl = a.sx(j) - slot / 2 + s * bw;
-        cv.rect(xl + 1, a.sy(v), xl + bw - 1, a.sy(0) - 1, SERIES_COLOURS[s % SERIES_COLOURS.length]!);
+        cv.fillClosed(xl + 1, a.sy(v), xl + bw - 1, a.sy(0) - 1, SERIES_COLOURS[s % SERIES_COLOURS.length]!);
       });
     });
     if (i === 0) {
       o.seriesNames.forEach((n, s) => {
         const ly = a.y0 + 6 + s * 14;
-        cv.rect(a.x1 - 100, ly, a.x1 - 92, ly + 8, SERIES_COLOURS[s % SERIES_COLOURS.length]!);
-        cv.text(a.x1 - 88, ly, n, COLOURS.black, 2);
+        cv.fillClosed(a.x1 - 100, ly, a.x1 - 92, ly + 8, SERIES_COLOURS[s % SERIES_COLOURS.length]!);
+        cv.text(a.x1 - 88, ly, n, label());
       });
     }
   });
@@ -282,8 +184,8 @@ export function boxPlots(panels: BoxPanel[], o: { yLabel: string; xLabel?: strin
       cv.line(x, clampY(s.q3), x, clampY(s.max), COLOURS.black);
       cv.line(x - half / 2, clampY(s.min), x + half / 2, clampY(s.min), COLOURS.black);
       cv.line(x - half / 2, clampY(s.max), x + half / 2, clampY(s.max), COLOURS.black);
-      cv.rect(x - half, clampY(s.q3), x + half, clampY(s.q1), c);
-      cv.frame(x - half, clampY(s.q3), x + half, clampY(s.q1), COLOURS.black);
+      cv.fillClosed(x - half, clampY(s.q3), x + half, clampY(s.q1), c);
+      cv.outline(x - half, clampY(s.q3), x + half, clampY(s.q1), COLOURS.black);
       cv.line(x - half, clampY(s.median), x + half, clampY(s.median), COLOURS.black, 2);
     });
   });

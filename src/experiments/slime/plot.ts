@@ -3,12 +3,11 @@
  * discrete "violins" (the paper's Fig. 3, 5, 6 — for integer-valued U_n / N_ce the violin's width
  * at each value is that value's frequency), stacked proportion bars (Fig. 7, bottom) and a
  * dot-and-line panel (time per explanation). A 3×5 bitmap font covers A–Z, 0–9 and a few signs
- * (lower case is drawn as upper case). Pure: pixels in, PNG bytes out through encodePng.
+ * (lower case is drawn as upper case). Pure: drawn on src/render/canvas.ts, PNG bytes from its png().
  */
-import { encodePng, type Deflate } from '../../render/png.ts';
-import { glyph3x5 } from '../../render/font3x5.ts';
+import { Canvas, type RGB } from '../../render/canvas.ts';
 
-type RGB = readonly [number, number, number];
+export { Canvas };
 
 export const PALETTE = {
   ink: [40, 40, 40] as RGB,
@@ -21,64 +20,11 @@ export const PALETTE = {
   series: [[69, 117, 180], [215, 48, 39], [26, 152, 80], [152, 78, 163], [255, 127, 0]] as RGB[],
 };
 
-export class Canvas {
-  readonly px: Uint8Array;
+const INK = { colour: PALETTE.ink };
 
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    this.px = new Uint8Array(width * height * 3).fill(255);
-  }
-
-  rect(x: number, y: number, w: number, h: number, c: RGB): void {
-    const x0 = Math.max(0, Math.round(x));
-    const y0 = Math.max(0, Math.round(y));
-    const x1 = Math.min(this.width, Math.round(x + w));
-    const y1 = Math.min(this.height, Math.round(y + h));
-    for (let yy = y0; yy < y1; yy++) {
-      for (let xx = x0; xx < x1; xx++) {
-        const p = (yy * this.width + xx) * 3;
-        this.px[p] = c[0];
-        this.px[p + 1] = c[1];
-        this.px[p + 2] = c[2];
-      }
-    }
-  }
-
-  hline(x0: number, x1: number, y: number, c: RGB): void {
-    this.rect(Math.min(x0, x1), y, Math.abs(x1 - x0) + 1, 1, c);
-  }
-
-  vline(x: number, y0: number, y1: number, c: RGB): void {
-    this.rect(x, Math.min(y0, y1), 1, Math.abs(y1 - y0) + 1, c);
-  }
-
-  line(x0: number, y0: number, x1: number, y1: number, c: RGB): void {
-    const n = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
-    for (let i = 0; i <= n; i++) this.rect(x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n, 1, 1, c);
-  }
-
-  static textWidth(s: string, scale = 2): number {
-    return s.length ? s.length * 4 * scale - scale : 0;
-  }
-
-  text(x: number, y: number, s: string, c: RGB = PALETTE.ink, scale = 2): void {
-    let cx = Math.round(x);
-    for (const ch0 of s) {
-      const g = glyph3x5(ch0);
-      for (let r = 0; r < 5; r++) for (let col = 0; col < 3; col++) if ((g[r]! >> (2 - col)) & 1) this.rect(cx + col * scale, y + r * scale, scale, scale, c);
-      cx += 4 * scale;
-    }
-  }
-
-  textCentred(cx: number, y: number, s: string, c: RGB = PALETTE.ink, scale = 2): void {
-    this.text(cx - Canvas.textWidth(s, scale) / 2, y, s, c, scale);
-  }
-
-  png(deflate?: Deflate): Uint8Array {
-    return encodePng(this.px, this.width, this.height, { deflate });
-  }
+/** The box of width w and height h at (x, y), half-open after rounding; w ≤ 0 or h ≤ 0 is empty. */
+function box(cv: Canvas, x: number, y: number, w: number, h: number, c: RGB): void {
+  if (w > 0 && h > 0) cv.fill(x, y, x + w, y + h, c);
 }
 
 export interface Box {
@@ -90,19 +36,18 @@ export interface Box {
 
 /** Frame of a panel: title on top, y ticks on the left; returns the plot area. */
 function frame(cv: Canvas, b: Box, title: string, yMin: number, yMax: number, yTicks: number[], yFmt: (v: number) => string): Box & { yOf: (v: number) => number } {
-  cv.text(b.x + 4, b.y + 2, title);
+  cv.text(b.x + 4, b.y + 2, title, INK);
   const left = b.x + 44;
   const top = b.y + 20;
   const area = { x: left, y: top, w: b.w - 52, h: b.h - 46 };
   const yOf = (v: number) => area.y + area.h - ((v - yMin) / (yMax - yMin || 1)) * area.h;
   for (const t of yTicks) {
     const y = Math.round(yOf(t));
-    cv.hline(area.x, area.x + area.w, y, PALETTE.grid);
-    const s = yFmt(t);
-    cv.text(area.x - 6 - Canvas.textWidth(s), y - 5, s, PALETTE.axis);
+    cv.fill(area.x, y, area.x + area.w + 1, y + 1, PALETTE.grid);
+    cv.text(area.x - 6, y - 5, yFmt(t), { colour: PALETTE.axis, align: 'right' });
   }
-  cv.vline(area.x, area.y, area.y + area.h, PALETTE.axis);
-  cv.hline(area.x, area.x + area.w, area.y + area.h, PALETTE.axis);
+  cv.fill(area.x, area.y, area.x + 1, area.y + area.h + 1, PALETTE.axis);
+  cv.fill(area.x, area.y + area.h, area.x + area.w + 1, area.y + area.h + 1, PALETTE.axis);
   return { ...area, yOf };
 }
 
@@ -129,16 +74,16 @@ export function violins(cv: Canvas, b: Box, o: { title: string; categories: stri
       if (f === 0) return;
       const w = Math.max(1, (f / maxFrac) * half);
       const y = a.yOf(ticks[k]!);
-      cv.rect(cx - w, y - step * 0.42, 2 * w, step * 0.84, o.color ?? PALETTE.violin);
+      box(cv, cx - w, y - step * 0.42, 2 * w, step * 0.84, o.color ?? PALETTE.violin);
     });
     const vs = [...o.values[i]!].sort((p, q) => p - q);
     if (vs.length) {
       const med = vs[Math.floor((vs.length - 1) / 2)]! / 2 + vs[Math.ceil((vs.length - 1) / 2)]! / 2;
-      cv.rect(cx - half * 0.6, a.yOf(med) - 1, half * 1.2, 3, PALETTE.median);
+      box(cv, cx - half * 0.6, a.yOf(med) - 1, half * 1.2, 3, PALETTE.median);
       const mean = vs.reduce((s, v) => s + v, 0) / vs.length;
-      cv.rect(cx - 3, a.yOf(mean) - 3, 7, 7, PALETTE.ink);
+      box(cv, cx - 3, a.yOf(mean) - 3, 7, 7, PALETTE.ink);
     }
-    cv.textCentred(cx, a.y + a.h + 6, cat);
+    cv.text(cx, a.y + a.h + 6, cat, { ...INK, align: 'center' });
   });
 }
 
@@ -156,20 +101,20 @@ export function stackedBars(cv: Canvas, b: Box, o: { title: string; categories: 
       const y0 = a.yOf(acc / tot);
       acc += v;
       const y1 = a.yOf(acc / tot);
-      cv.rect(x, y1, slot * 0.7, y0 - y1, PALETTE.levels[k % PALETTE.levels.length]!);
+      box(cv, x, y1, slot * 0.7, y0 - y1, PALETTE.levels[k % PALETTE.levels.length]!);
     });
     const top = c[c.length - 1]! / tot;
     const s = `${(top * 100).toFixed(1)}%`;
-    cv.textCentred(x + slot * 0.35, a.yOf(1) + 4, s, [255, 255, 255]);
-    cv.textCentred(x + slot * 0.35, a.y + a.h + 6, cat);
+    cv.text(x + slot * 0.35, a.yOf(1) + 4, s, { colour: [255, 255, 255], align: 'center' });
+    cv.text(x + slot * 0.35, a.y + a.h + 6, cat, { ...INK, align: 'center' });
   });
   // legend
   let lx = b.x + b.w - 8;
   for (let k = o.levelNames.length - 1; k >= 0; k--) {
     const s = o.levelNames[k]!;
     lx -= Canvas.textWidth(s) + 18;
-    cv.rect(lx, b.y + 3, 10, 10, PALETTE.levels[k % PALETTE.levels.length]!);
-    cv.text(lx + 14, b.y + 3, s);
+    box(cv, lx, b.y + 3, 10, 10, PALETTE.levels[k % PALETTE.levels.length]!);
+    cv.text(lx + 14, b.y + 3, s, INK);
   }
 }
 
@@ -190,7 +135,7 @@ export function lines(cv: Canvas, b: Box, o: { title: string; categories: string
   const a = frame(cv, b, o.title, lo, hi, ticks, (t) => fmt(o.log ? 10 ** t : t));
   const n = o.categories.length;
   const slot = a.w / n;
-  o.categories.forEach((cat, i) => cv.textCentred(a.x + slot * (i + 0.5), a.y + a.h + 6, cat));
+  o.categories.forEach((cat, i) => cv.text(a.x + slot * (i + 0.5), a.y + a.h + 6, cat, { ...INK, align: 'center' }));
   o.series.forEach((s, si) => {
     const c = PALETTE.series[si % PALETTE.series.length]!;
     let prev: [number, number] | null = null;
@@ -201,10 +146,10 @@ export function lines(cv: Canvas, b: Box, o: { title: string; categories: string
       }
       const pt: [number, number] = [a.x + slot * (i + 0.5), a.yOf(tf(v))];
       if (prev) cv.line(prev[0], prev[1], pt[0], pt[1], c);
-      cv.rect(pt[0] - 2, pt[1] - 2, 5, 5, c);
+      box(cv, pt[0] - 2, pt[1] - 2, 5, 5, c);
       prev = pt;
     });
-    cv.rect(a.x + 8, a.y + 6 + si * 14, 10, 10, c);
-    cv.text(a.x + 22, a.y + 6 + si * 14, s.name);
+    box(cv, a.x + 8, a.y + 6 + si * 14, 10, 10, c);
+    cv.text(a.x + 22, a.y + 6 + si * 14, s.name, INK);
   });
 }
