@@ -175,6 +175,10 @@ export interface ForwardOptions {
 export const SVD_TAIL_STAGES = ['input', 'conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2'] as const;
 export type SvdTailStage = (typeof SVD_TAIL_STAGES)[number];
 
+/** Hidden activations `tailLogits` can start from (the named activations before the dense layers). */
+export const SVD_TAIL_LAYERS = ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2'] as const;
+export type SvdTailLayer = (typeof SVD_TAIL_LAYERS)[number];
+
 export const SVD_ACTIVATIONS = ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2', 'fc1', 'fc2', 'logit'] as const;
 export type SvdActivationName = (typeof SVD_ACTIVATIONS)[number];
 
@@ -430,6 +434,26 @@ export class SvdCnn implements DifferentiableClassifier {
     d = tf.fused.matMul({ a: d, b: f['fc1.matrix'] as tf.Tensor2D, bias: f['fc1.bias'], activation: 'leakyrelu', leakyreluAlpha: alpha }) as tf.Tensor2D;
     d = tf.fused.matMul({ a: d, b: f['fc2.kernel'] as tf.Tensor2D, bias: f['fc2.bias'], activation: 'leakyrelu', leakyreluAlpha: alpha }) as tf.Tensor2D;
     return tf.fused.matMul({ a: d, b: f['fc3.kernel'] as tf.Tensor2D, bias: f['fc3.bias'] }) as tf.Tensor2D;
+  }
+
+  /**
+   * Logits [n, 1] from a named hidden activation onward, in inference mode (moving batch-norm
+   * statistics, no dropout): `tailLogits(activations(x)[layer], layer)` = `logits(x)`.
+   * `activation` is NHWC [n, ...stageShape(layer)], as `activations` returns it. Differentiable
+   * with respect to `activation`: under tf.grad the fused ops run as plain ones, and the folded
+   * batch norm is exactly the inference-mode one (Grad-CAM differentiates the score here).
+   */
+  tailLogits(activation: tf.Tensor, fromLayer: string): tf.Tensor2D {
+    this.assertAlive();
+    if (!(SVD_TAIL_LAYERS as readonly string[]).includes(fromLayer)) {
+      throw new EarshotError('BAD_ARGUMENT', `tailLogits: unknown layer ${JSON.stringify(fromLayer)}; the tail starts from one of ${SVD_TAIL_LAYERS.join(', ')}`);
+    }
+    const want = this.stageShape(fromLayer as SvdTailLayer);
+    const got = activation.shape;
+    if (got.length !== 4 || got[0]! < 1 || want.some((d, i) => got[i + 1] !== d)) {
+      throw new EarshotError('BAD_SHAPE', `tailLogits: the '${fromLayer}' activation must be [n, ${want.join(', ')}], got [${got.join(', ')}]`);
+    }
+    return tf.tidy(() => this.inferLogits(activation as tf.Tensor4D, fromLayer as SvdTailLayer));
   }
 
   /** Shape [height, width, channels] of one example's activation at a stage of the strided form. */

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError, checkEnum } from '../../../bindings/errors.ts';
 import type { MagnitudeModel } from '../maskable.ts';
+import { SvdCnn, SVD_TAIL_LAYERS } from '../../model/svdcnn.ts';
 
 export type ScoreOutput = 'logit' | 'probability';
 
@@ -113,20 +114,6 @@ function classScore(z: tf.Tensor, c: number, output: ScoreOutput, binary: boolea
   });
 }
 
-type SvdTail = (h: tf.Tensor4D, from: string) => tf.Tensor2D;
-
-/**
- * The differentiable tail of an SVD CNN (src/model/svdcnn.ts): its strided inference from a
- * stage onward. Inside tf.grad the fused ops fall back to plain, differentiable ones, and the
- * folded batch norm is the inference-mode batch norm, so tail(activation(x)) = logits(x).
- */
-function svdTail(classifier: unknown): SvdTail | null {
-  const m = classifier as { inferLogits?: SvdTail };
-  return typeof m.inferLogits === 'function' ? (h, from) => m.inferLogits!.call(classifier, h, from) : null;
-}
-
-/** The stages an SVD CNN's tail can start from (its activations before the dense layers). */
-const SVD_LAYERS = ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2'] as const;
 
 export interface MagnitudeTargetOptions {
   /** Score attributed: 'logit' (default) or 'probability'. */
@@ -139,7 +126,9 @@ export function magnitudeTarget(mm: MagnitudeModel, options: MagnitudeTargetOpti
   const L = mm.classifier.labels.length;
   const binary = L === 1;
   const weights = melToLinearWeights(mm.melT.dataSync() as Float32Array, mm.bins, mm.nMels);
-  const tail = svdTail(mm.classifier);
+  // Grad-CAM needs the part of the network after a layer: the SVD CNN's `tailLogits`
+  // (tailLogits(activation(x)) = logits(x), differentiable).
+  const svd = mm.classifier instanceof SvdCnn ? mm.classifier : null;
   const raw = (x: tf.Tensor) => (output === 'logit' ? mm.logits(x) : mm.apply(x));
   const target: GradientTarget = {
     shape: [mm.frames, mm.bins],
@@ -154,19 +143,19 @@ export function magnitudeTarget(mm: MagnitudeModel, options: MagnitudeTargetOpti
       return melToLinear(resizeBilinear(map, h, w, mm.frames, mm.nMels), mm.frames, weights, mm.bins, mm.nMels);
     },
   };
-  if (tail) {
+  if (svd) {
     return {
       ...target,
-      layers: SVD_LAYERS,
+      layers: SVD_TAIL_LAYERS,
       layerActivation(x, layer) {
-        checkEnum(layer, 'layer', SVD_LAYERS);
+        checkEnum(layer, 'layer', SVD_TAIL_LAYERS);
         const acts = mm.activations(x, [layer]);
         return acts[layer]!;
       },
       layerScore(act, layer, c) {
-        checkEnum(layer, 'layer', SVD_LAYERS);
+        checkEnum(layer, 'layer', SVD_TAIL_LAYERS);
         return tf.tidy(() => {
-          const z = tail(act as tf.Tensor4D, layer);
+          const z = svd.tailLogits(act, layer);
           return classScore(output === 'logit' ? z : tf.sigmoid(z), c, output, binary);
         });
       },
