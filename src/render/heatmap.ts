@@ -10,13 +10,14 @@
  * black line just inside it, so the outline shows on any colour). Weight panel: a diverging tint,
  * red for positive and blue for negative weights, opacity ∝ |weight| / max |weight|; cells never
  * occluded (label −1) stay grey. The colour bar uses the same tint over mid-grey from +max (top)
- * to −max (bottom). The only text in the PNG is drawn with a built-in 3×5 bitmap font: the
- * colour bar's tick values and each component's index at its top-left corner; names, weights
- * and everything else belong in the HTML page (html.ts).
+ * to −max (bottom). The only text in the PNG is drawn in the shared 3×5 bitmap font of the
+ * raster Canvas (canvas.ts): the colour bar's tick values and each component's index at its
+ * top-left corner; names, weights and everything else belong in the HTML page (html.ts).
  */
 import { EarshotError, checkArray, checkInt } from '../../bindings/errors.ts';
 import { VIRIDIS } from './colormap.ts';
 import { encodePng, type Deflate } from './png.ts';
+import { Canvas, type RGB } from './canvas.ts';
 import type { ExplanationView } from './explanation.ts';
 
 export interface HeatmapOptions {
@@ -53,60 +54,30 @@ const MARGIN = 8;
 const GAP = 12;
 const BAR_W = 14;
 const TEXT_W = 62;
-const OUTLINE_OUTER: readonly [number, number, number] = [255, 255, 255];
-const OUTLINE_INNER: readonly [number, number, number] = [0, 0, 0];
-const POSITIVE: readonly [number, number, number] = [215, 48, 39];
-const NEGATIVE: readonly [number, number, number] = [49, 54, 149];
+const OUTLINE_OUTER: RGB = [255, 255, 255];
+const OUTLINE_INNER: RGB = [0, 0, 0];
+const POSITIVE: RGB = [215, 48, 39];
+const NEGATIVE: RGB = [49, 54, 149];
 const MAX_ALPHA = 0.85;
-const BACKGROUND = 255;
+const WHITE: RGB = [255, 255, 255];
+const BLACK: RGB = [0, 0, 0];
 
-// 3×5 glyphs, rows top to bottom, 3 bits each (MSB = left column)
-const FONT: Record<string, number[]> = {
-  '0': [7, 5, 5, 5, 7],
-  '1': [2, 6, 2, 2, 7],
-  '2': [7, 1, 7, 4, 7],
-  '3': [7, 1, 7, 1, 7],
-  '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7],
-  '6': [7, 4, 7, 5, 7],
-  '7': [7, 1, 1, 1, 1],
-  '8': [7, 5, 7, 5, 7],
-  '9': [7, 5, 7, 1, 7],
-  '-': [0, 0, 7, 0, 0],
-  '+': [0, 2, 7, 2, 0],
-  '.': [0, 0, 0, 0, 2],
-  e: [0, 7, 7, 4, 7],
-  ' ': [0, 0, 0, 0, 0],
-};
+// Tick exponents are written with a lower-case 'e' (+1.2e-5) whose glyph the shared font lacks:
+// its 'e' is the upper-case E, another shape, so drawing it would change every existing heatmap
+// with an exponent tick. Rows top to bottom, 3 bits each (MSB = left column), as in font3x5.ts.
+const LOWER_E = [0, 7, 7, 4, 7] as const;
 
-/** Width in pixels of `text` in the bitmap font at glyph scale `gs` (3 columns + 1 space each). */
-export function textWidth(text: string, gs: number): number {
-  return text.length * 4 * gs - gs;
-}
-
-function drawText(px: Uint8Array, W: number, H: number, x: number, y: number, text: string, gs: number, rgb: readonly number[], shadow?: readonly number[]): void {
-  const put = (xx: number, yy: number, c: readonly number[]) => {
-    if (xx < 0 || yy < 0 || xx >= W || yy >= H) return;
-    const p = (yy * W + xx) * 3;
-    px[p] = c[0]!;
-    px[p + 1] = c[1]!;
-    px[p + 2] = c[2]!;
-  };
-  const pass = (ox: number, oy: number, c: readonly number[]) => {
-    let cx = x;
-    for (const ch of text) {
-      const g = FONT[ch] ?? FONT[' ']!;
-      for (let r = 0; r < 5; r++) {
-        for (let col = 0; col < 3; col++) {
-          if (!((g[r]! >> (2 - col)) & 1)) continue;
-          for (let dy = 0; dy < gs; dy++) for (let dx = 0; dx < gs; dx++) put(cx + col * gs + dx + ox, y + r * gs + dy + oy, c);
-        }
+/** A tick label in black: the shared font, with each 'e' stamped from LOWER_E in its (blank) cell. */
+function tickText(cv: Canvas, x: number, y: number, text: string, gs: number): void {
+  cv.text(x, y, text.replace(/e/g, ' '), { scale: gs, colour: BLACK });
+  for (let i = text.indexOf('e'); i >= 0; i = text.indexOf('e', i + 1)) {
+    for (let r = 0; r < 5; r++) {
+      for (let col = 0; col < 3; col++) {
+        const gx = x + 4 * gs * i + col * gs;
+        if ((LOWER_E[r]! >> (2 - col)) & 1) cv.fill(gx, y + r * gs, gx + gs, y + (r + 1) * gs, BLACK);
       }
-      cx += 4 * gs;
     }
-  };
-  if (shadow) pass(1, 1, shadow);
-  pass(0, 0, rgb);
+  }
 }
 
 /** A compact tick label: 0, ±0.12, ±1.2e-5. */
@@ -120,7 +91,7 @@ export function formatTick(v: number): string {
 }
 
 /** The tint of weight w at full-scale ws over grey level g (0…255). */
-function tint(w: number, ws: number, g: number): [number, number, number] {
+function tint(w: number, ws: number, g: number): RGB {
   if (!(ws > 0) || w === 0) return [g, g, g];
   const a = MAX_ALPHA * Math.min(1, Math.abs(w) / ws);
   const c = w > 0 ? POSITIVE : NEGATIVE;
@@ -166,30 +137,21 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
   const y0 = MARGIN;
   const W = cx + BAR_W + 4 + TEXT_W + MARGIN;
   const H = ph + 2 * MARGIN;
-  const px = new Uint8Array(W * H * 3).fill(BACKGROUND);
-  const set = (x: number, y: number, c: readonly number[]) => {
-    const p = (y * W + x) * 3;
-    px[p] = c[0]!;
-    px[p + 1] = c[1]!;
-    px[p + 2] = c[2]!;
-  };
+  const cv = new Canvas(W, H); // white background
+  const px = cv.px;
 
   // cells
   for (let t = 0; t < T; t++) {
     for (let f = 0; f < F; f++) {
       const v = (spectrogram[t * F + f]! - vmin) / span;
       const idx = v <= 0 ? 0 : v >= 1 ? 255 : Math.min(255, Math.floor(v * 256));
-      const cA = [VIRIDIS[3 * idx]!, VIRIDIS[3 * idx + 1]!, VIRIDIS[3 * idx + 2]!];
+      const cA: RGB = [VIRIDIS[3 * idx]!, VIRIDIS[3 * idx + 1]!, VIRIDIS[3 * idx + 2]!];
       const grey = Math.round(40 + 175 * Math.min(1, Math.max(0, v)));
       const l = labels[t * F + f]!;
-      const cB = l < 0 ? [grey, grey, grey] : tint(e.weights[l]!, ws, grey);
+      const cB: RGB = l < 0 ? [grey, grey, grey] : tint(e.weights[l]!, ws, grey);
       const top = y0 + (F - 1 - f) * s;
-      for (let dy = 0; dy < s; dy++) {
-        for (let dx = 0; dx < s; dx++) {
-          set(ax + t * s + dx, top + dy, cA);
-          set(bx + t * s + dx, top + dy, cB);
-        }
-      }
+      cv.fill(ax + t * s, top, ax + t * s + s, top + s, cA);
+      cv.fill(bx + t * s, top, bx + t * s + s, top + s, cB);
     }
   }
 
@@ -242,8 +204,8 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
           if (down) dist = Math.min(dist, s - 1 - dy);
           if (dist >= ow) continue;
           const c = dist === 0 ? OUTLINE_OUTER : OUTLINE_INNER;
-          set(ax + t * s + dx, top + dy, c);
-          set(bx + t * s + dx, top + dy, c);
+          cv.set(ax + t * s + dx, top + dy, c);
+          cv.set(bx + t * s + dx, top + dy, c);
         }
       }
     }
@@ -263,11 +225,14 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
     }
     for (const [l, [t0, t1, f0, f1]] of bbox) {
       const text = String(l);
-      const tw = textWidth(text, gs) + 1;
+      const tw = Canvas.textWidth(text, gs) + 1;
       const th = 5 * gs + 1;
       const pad = ow + 2;
       if ((t1 - t0) * s < tw + 2 * pad || (f1 - f0) * s < th + 2 * pad) continue;
-      drawText(px, W, H, bx + t0 * s + pad, y0 + (F - f1) * s + pad, text, gs, [255, 255, 255], [0, 0, 0]);
+      const x = bx + t0 * s + pad;
+      const y = y0 + (F - f1) * s + pad;
+      cv.text(x + 1, y + 1, text, { scale: gs, colour: BLACK }); // shadow, so it reads on any tint
+      cv.text(x, y, text, { scale: gs, colour: WHITE });
     }
   }
 
@@ -275,7 +240,7 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
   for (let y = 0; y < ph; y++) {
     const w = ws * (1 - (2 * (y + 0.5)) / ph);
     const c = tint(w, ws, 128);
-    for (let x = 0; x < BAR_W; x++) set(cx + x, y0 + y, c);
+    cv.fill(cx, y0 + y, cx + BAR_W, y0 + y + 1, c);
   }
   const gs = 2;
   const tx = cx + BAR_W + 4;
@@ -286,8 +251,8 @@ export function heatmapPixels(e: ExplanationView, spectrogram: Float32Array, opt
   ];
   for (const [v, ty] of ticks) {
     let text = formatTick(v);
-    while (textWidth(text, gs) > TEXT_W && text.length > 1) text = text.slice(0, -1);
-    drawText(px, W, H, tx, ty, text, gs, [0, 0, 0]);
+    while (Canvas.textWidth(text, gs) > TEXT_W && text.length > 1) text = text.slice(0, -1);
+    tickText(cv, tx, ty, text, gs);
   }
 
   return {
