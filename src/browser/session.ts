@@ -1,10 +1,10 @@
 /**
  * What the web app's worker computes, without the worker: one model on one engine, one loaded
- * clip, and explanations of excerpts of it. It follows `earshot explain` step for step
- * (src/cli/commands/explain.ts: loadModel → prepareClip → explainExcerptToDir), with the same
- * library calls in the same order, so the page's explanation JSON is the CLI's, bit for bit,
- * when both run the same engine (docs/browser.md, tests/browser.test.ts). Only the I/O differs:
- * bytes come from fetch / the page instead of the file system.
+ * clip, and explanations of excerpts of it. The front end and the explanation run through the
+ * same platform-neutral core as `earshot explain` (src/explain/run.ts: prepareSignal,
+ * explainExcerpt), so the page's explanation JSON is the CLI's, bit for bit, when both run the
+ * same engine (docs/browser.md, tests/browser.test.ts). Only the I/O differs: bytes come from
+ * fetch / the page instead of the file system, results go back as worker messages.
  *
  * DOM-free and browser-safe; tests drive it in Node (tests/browser-protocol.test.ts).
  */
@@ -12,16 +12,14 @@ import { EarshotError } from '../../bindings/errors.ts';
 import { initCore } from '../../bindings/wasm.ts';
 import { decodeWav } from '../audio/wav.ts';
 import { mixdown, resample } from '../audio/index.ts';
-import { explain, type ExplainOptions } from '../explain/index.ts';
+import { explainExcerpt, frameToSeconds, prepareSignal, secondsToFrame, type PreparedSignal } from '../explain/run.ts';
 import type { Explanation } from '../explain/types.ts';
-import { FrontEnd } from '../frontend/frontend.ts';
 import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/config.ts';
 import type { BandStats } from '../frontend/stats.ts';
 import { initBackend } from '../model/backend.ts';
 import { createClassifier, type EngineClassifier } from '../model/engines.ts';
 import type { ModuleImporter } from '../model/onnx/runtime.ts';
 import { parseWeights, MANIFEST_FILE, WEIGHTS_FILE, type WeightSet } from '../model/weights.ts';
-import { explanationToJSON, type ExcerptContext } from '../render/explanation.ts';
 import { heatmapPixels } from '../render/heatmap.ts';
 import { listenable } from '../render/listen.ts';
 import { simdSupported } from './features.ts';
@@ -54,62 +52,7 @@ export interface SessionInit {
   importer?: ModuleImporter;
 }
 
-interface Clip {
-  name: string;
-  signal: Float32Array;
-  fe: FrontEnd;
-  stats: BandStats;
-  padded: Float32Array;
-  nFrames: number;
-}
-
-/** Per-band mean and std of a log-mel: the statistics of a model that has none (as the CLI's clipStats). */
-function clipStats(logMel: Float32Array, nMels: number): BandStats {
-  const n = logMel.length / nMels;
-  const mean = new Float32Array(nMels);
-  const std = new Float32Array(nMels);
-  for (let b = 0; b < nMels; b++) {
-    let s = 0;
-    for (let t = 0; t < n; t++) s += logMel[t * nMels + b]!;
-    const m = s / n;
-    let v = 0;
-    for (let t = 0; t < n; t++) v += (logMel[t * nMels + b]! - m) ** 2;
-    mean[b] = m;
-    std[b] = Math.max(1e-3, Math.sqrt(v / n));
-  }
-  return { mean, std };
-}
-
-/** Time (s) of the centre of original frame c, and back (the CLI's frameToSeconds / secondsToFrame). */
-export const frameToSeconds = (fe: FrontEndConfig, c: number) => (c * fe.hop + fe.nFft / 2) / fe.sampleRate;
-export const secondsToFrame = (fe: FrontEndConfig, s: number, nFrames: number) => Math.min(nFrames - 1, Math.max(0, Math.round((s * fe.sampleRate - fe.nFft / 2) / fe.hop)));
-
-/** The library options of explain() for page settings (the CLI's explainOptionsOf). */
-export function explainOptionsFor(s: WebSettings, stats: BandStats): ExplainOptions {
-  const o: ExplainOptions = { method: s.method as 'slime' | 'kernelshap', segmentation: s.segmentation, content: s.content, sampler: s.sampler, distance: s.distance, seed: s.seed, batchSize: s.batch, normStats: stats };
-  if (s.components !== undefined) o.numComponents = s.components;
-  if (s.grid) o.grid = s.grid;
-  if (s.samples !== undefined) o.numSamples = s.samples;
-  if (s.kernelWidth !== undefined) o.kernelWidth = s.kernelWidth;
-  return o;
-}
-
-const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-/** The command line that reproduces a page explanation in Node (the CLI's reproduceCommand, --out explanation). */
-export function reproduceCommand(clip: string, atSeconds: number, s: WebSettings, model: string | undefined, out = 'explanation'): string {
-  const a = ['earshot', 'explain', shellQuote(clip), '--at', atSeconds.toFixed(4), '--segmentation', s.segmentation];
-  if (s.components !== undefined) a.push('--components', String(s.components));
-  if (s.grid) a.push('--grid', `${s.grid.time}x${s.grid.freq}`);
-  a.push('--method', s.method, '--content', s.content);
-  if (s.samples !== undefined) a.push('--samples', String(s.samples));
-  a.push('--sampler', s.sampler, '--distance', s.distance);
-  if (s.kernelWidth !== undefined) a.push('--kernel-width', String(s.kernelWidth));
-  a.push('--seed', String(s.seed), '--top', String(s.top));
-  if (model !== undefined) a.push('--model', shellQuote(model));
-  a.push('--out', shellQuote(out));
-  return a.join(' ');
-}
+export { frameToSeconds, secondsToFrame } from '../explain/run.ts';
 
 /**
  * TF.js 4.22's wasm backend gives XNNPACK fewer threads than setThreadsCount asks for when
@@ -134,7 +77,7 @@ export class Session {
   private stats: BandStats | null = null;
   private frontEnd: FrontEndConfig = SVD_FRONTEND;
   private modelSpec = 'default';
-  private clip: Clip | null = null;
+  private clip: PreparedSignal | null = null;
   private engineInfo: { engine: WebEngine; threads: number; detail: string } | null = null;
 
   /** Load the core, the TF.js backend and the model on the engine; measures a forward pass. */
@@ -182,7 +125,7 @@ export class Session {
     this.engineInfo = { engine: o.engine, threads, detail };
     const ms = await this.measure(16, 1);
     // a clip loaded before a switch of engine is re-prepared with the new model's statistics
-    if (this.clip) this.clip = this.prepare(this.clip.name, this.clip.signal);
+    if (this.clip) this.clip = prepareSignal(this.clip.name, this.clip.signal, this.frontEnd, this.stats);
     return { engine: o.engine, threads, detail, modelId: c.id, labels: c.labels.slice(), methods: [...WEB_METHODS, ...registeredWebMethods()], msPerExcerpt: ms[0]! };
   }
 
@@ -215,15 +158,6 @@ export class Session {
     return this.classifier;
   }
 
-  private prepare(name: string, signal: Float32Array): Clip {
-    const fe = new FrontEnd(this.frontEnd);
-    if (fe.frames(signal.length) === 0) throw new EarshotError('TOO_SHORT', `${name}: ${signal.length} samples is shorter than one frame (${fe.config.nFft} samples at ${fe.config.sampleRate} Hz)`);
-    const lm = fe.logMel(signal);
-    const stats = this.stats ?? clipStats(lm.data, lm.nMels);
-    const p = fe.pad(fe.normalise(lm.data, stats), stats);
-    return { name, signal, fe, stats, padded: p.data, nFrames: p.nFrames };
-  }
-
   /** A WAV file's bytes, read with earshot's reader (the CLI's loadMono: mixdown, resample). */
   loadWav(name: string, bytes: Uint8Array, onProgress?: OnProgress): Promise<ClipResult> {
     const audio = decodeWav(bytes, name);
@@ -238,7 +172,7 @@ export class Session {
     if (mono.length === 0) throw new EarshotError('TOO_SHORT', `${name} holds no samples`);
     onProgress?.('front end', 0, 2);
     const signal = sampleRate === sr ? mono : resample(mono, sampleRate, sr);
-    const clip = this.prepare(name, signal);
+    const clip = prepareSignal(name, signal, this.frontEnd, this.stats);
     const lm = clip.fe.logMel(signal);
     onProgress?.('P(voice)', 1, 2);
     const rows = clip.padded.length / clip.fe.nMels;
@@ -272,22 +206,21 @@ export class Session {
     if (at > dur) throw new EarshotError('BAD_ARGUMENT', `at = ${at} s is past the end of ${clip.name} (${dur.toFixed(3)} s)`);
     const t0 = performance.now();
     const c = secondsToFrame(fe.config, at, clip.nFrames);
-    const T = fe.config.excerptFrames;
-    const x = new Float32Array(clip.padded.subarray(c * fe.nMels, (c + T) * fe.nMels));
     const progress = onProgress ? (d: number, t: number) => onProgress('forward passes', d, t) : undefined;
     const hook = webMethod(s.method);
-    const e = hook
-      ? await hook.explain({ classifier: model, excerpt: x, signal: clip.signal, centreFrame: c, frontEnd: fe.config, stats: clip.stats, settings: s, onProgress: progress })
-      : await explain(model, x, { ...explainOptionsFor(s, clip.stats), onProgress: progress });
-    e.params.engine = this.engineInfo!.engine;
-    const atS = frameToSeconds(fe.config, c);
-    e.params.topK = s.top;
-    e.params.input = { kind: 'waveform', source: clip.name, atSeconds: atS, frame: c, frames: clip.nFrames, sampleRate: fe.config.sampleRate };
-    e.params.normalisation = this.stats ? 'model' : 'clip';
-    e.params.model = this.modelSpec;
-    e.params.command = reproduceCommand(clip.name, atS, s, this.modelSpec === 'default' ? undefined : this.modelSpec);
-    const ctx: ExcerptContext = { frontEnd: fe.config, centreFrame: c, source: clip.name, sourceSamples: clip.signal.length };
-    const json = explanationToJSON(e, ctx);
+    const modelOption = this.modelSpec === 'default' ? undefined : this.modelSpec;
+    const { explanation: e, excerpt: x, ctx, json } = await explainExcerpt({
+      classifier: model,
+      engine: this.engineInfo!.engine,
+      clip,
+      centreFrame: c,
+      settings: s,
+      modelSpec: this.modelSpec,
+      modelOption,
+      out: 'explanation',
+      onProgress: progress,
+      explainer: hook ? (x) => hook.explain({ classifier: model, excerpt: x, signal: clip.signal, centreFrame: c, frontEnd: fe.config, stats: clip.stats, settings: s, onProgress: progress }) : undefined,
+    });
     const img = heatmapPixels(e, x, { topK: s.top });
     const rgba = new Uint8ClampedArray(img.width * img.height * 4);
     const ch = img.pixels.length / (img.width * img.height);

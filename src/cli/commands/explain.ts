@@ -10,11 +10,10 @@ import { basename, join, resolve } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
 import { loadMono, writeWavFile } from '../../audio/node.ts';
 import { encodeWav } from '../../audio/wav.ts';
-import { explain, type ExplainOptions } from '../../explain/index.ts';
+import { explainExcerpt, frameToSeconds as frameSeconds, prepareSignal, secondsToFrame as nearestFrame, type PreparedSignal } from '../../explain/run.ts';
 import type { Explanation } from '../../explain/types.ts';
-import { FrontEnd } from '../../frontend/index.ts';
-import type { BandStats } from '../../frontend/stats.ts';
-import { explanationToJSON, type ExcerptContext } from '../../render/explanation.ts';
+import type { FrontEnd } from '../../frontend/index.ts';
+import type { ExcerptContext } from '../../render/explanation.ts';
 import { renderHeatmap } from '../../render/heatmap.ts';
 import { escapeHtml, renderHtml } from '../../render/html.ts';
 import { listenable } from '../../render/listen.ts';
@@ -184,87 +183,23 @@ export function parseSettings(values: Record<string, unknown>): ExplainSettings 
   };
 }
 
-/** The library options of explain() for these settings. */
-export function explainOptionsOf(s: ExplainSettings, stats: BandStats): ExplainOptions {
-  const o: ExplainOptions = {
-    method: s.method,
-    segmentation: s.segmentation,
-    content: s.content,
-    sampler: s.sampler,
-    distance: s.distance,
-    seed: s.seed,
-    batchSize: s.batch,
-    normStats: stats,
-  };
-  if (s.components !== undefined) o.numComponents = s.components;
-  if (s.grid) o.grid = s.grid;
-  if (s.minData !== undefined) o.minData = s.minData;
-  if (s.samples !== undefined) o.numSamples = s.samples;
-  if (s.kernelWidth !== undefined) o.kernelWidth = s.kernelWidth;
-  return o;
-}
+// The platform-neutral core (options, reproducing command, clip statistics) is shared with the
+// web app's worker: src/explain/run.ts.
+export { explainOptionsOf, clipStats } from '../../explain/run.ts';
 
-const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-/** The command line that reproduces one explanation. */
-export function reproduceCommand(clip: string, atSeconds: number, s: ExplainSettings, out: string): string {
-  const a = ['earshot', 'explain', shellQuote(clip), '--at', atSeconds.toFixed(4), '--segmentation', s.segmentation];
-  if (s.components !== undefined) a.push('--components', String(s.components));
-  if (s.grid) a.push('--grid', `${s.grid.time}x${s.grid.freq}`);
-  a.push('--method', s.method, '--content', s.content);
-  if (s.minData !== undefined) a.push('--min-data', String(s.minData));
-  if (s.samples !== undefined) a.push('--samples', String(s.samples));
-  a.push('--sampler', s.sampler, '--distance', s.distance);
-  if (s.kernelWidth !== undefined) a.push('--kernel-width', String(s.kernelWidth));
-  a.push('--seed', String(s.seed), '--top', String(s.top));
-  if (s.model !== undefined) a.push('--model', shellQuote(s.model));
-  a.push('--out', shellQuote(out));
-  return a.join(' ');
-}
-
-/** Per-band mean and std of a log-mel (frames × bands): the statistics of a model that has none. */
-export function clipStats(logMel: Float32Array, nMels: number): BandStats {
-  const n = logMel.length / nMels;
-  const mean = new Float32Array(nMels);
-  const std = new Float32Array(nMels);
-  for (let b = 0; b < nMels; b++) {
-    let s = 0;
-    for (let t = 0; t < n; t++) s += logMel[t * nMels + b]!;
-    const m = s / n;
-    let v = 0;
-    for (let t = 0; t < n; t++) v += (logMel[t * nMels + b]! - m) ** 2;
-    mean[b] = m;
-    std[b] = Math.max(1e-3, Math.sqrt(v / n));
-  }
-  return { mean, std };
-}
-
-/** A clip prepared for explanation: front end, normalised + padded spectrogram, statistics. */
-export interface PreparedClip {
+/** A clip prepared for explanation (src/explain/run.ts `prepareSignal`), named by its path. */
+export interface PreparedClip extends PreparedSignal {
   path: string;
-  signal: Float32Array;
-  fe: FrontEnd;
-  stats: BandStats;
-  /** 'model' (the weight file's statistics) or 'clip' (the model has none: the clip's own). */
-  statsSource: 'model' | 'clip';
-  padded: Float32Array;
-  nFrames: number;
 }
 
 export async function prepareClip(path: string, model: LoadedModel): Promise<PreparedClip> {
-  const fe = new FrontEnd(model.frontEnd);
-  const signal = await loadMono(path, fe.config.sampleRate);
-  if (fe.frames(signal.length) === 0) throw new EarshotError('TOO_SHORT', `${path}: ${signal.length} samples is shorter than one frame (${fe.config.nFft} samples at ${fe.config.sampleRate} Hz)`);
-  const lm = fe.logMel(signal);
-  const stats = model.stats ?? clipStats(lm.data, lm.nMels);
-  const p = fe.pad(fe.normalise(lm.data, stats), stats);
-  return { path, signal, fe, stats, statsSource: model.stats ? 'model' : 'clip', padded: p.data, nFrames: p.nFrames };
+  const signal = await loadMono(path, model.frontEnd.sampleRate);
+  return { ...prepareSignal(path, signal, model.frontEnd, model.stats), path };
 }
 
 /** Time (s) of the centre of original frame c, and back (the nearest frame). */
-export const frameToSeconds = (fe: FrontEnd, c: number) => (c * fe.config.hop + fe.config.nFft / 2) / fe.config.sampleRate;
-export const secondsToFrame = (fe: FrontEnd, s: number, nFrames: number) =>
-  Math.min(nFrames - 1, Math.max(0, Math.round((s * fe.config.sampleRate - fe.config.nFft / 2) / fe.config.hop)));
+export const frameToSeconds = (fe: FrontEnd, c: number) => frameSeconds(fe.config, c);
+export const secondsToFrame = (fe: FrontEnd, s: number, nFrames: number) => nearestFrame(fe.config, s, nFrames);
 
 /** P(voice) per frame over the clip (fully-convolutional form, one pass). */
 export async function framePredictions(model: LoadedModel, clip: PreparedClip): Promise<Float32Array> {
@@ -300,18 +235,18 @@ export async function explainExcerptToDir(
   opts: { onProgress?: (done: number, total: number) => void; extraHtml?: { logmel?: string }; command?: string } = {},
 ): Promise<ExplainResult> {
   const fe = clip.fe;
-  const T = fe.config.excerptFrames;
-  const x = new Float32Array(clip.padded.subarray(c * fe.nMels, (c + T) * fe.nMels));
-  const e = await explain(model.classifier, x, { ...explainOptionsOf(s, clip.stats), onProgress: opts.onProgress });
-  e.params.engine = model.classifier.engine;
-  const at = frameToSeconds(fe, c);
-  const command = opts.command ?? reproduceCommand(clip.path, at, s, outDir);
-  e.params.topK = s.top;
-  e.params.input = { kind: 'waveform', source: clip.path, atSeconds: at, frame: c, frames: clip.nFrames, sampleRate: fe.config.sampleRate };
-  e.params.normalisation = clip.statsSource;
-  e.params.model = model.spec;
-  e.params.command = command;
-  const ctx: ExcerptContext = { frontEnd: fe.config, centreFrame: c, source: clip.path, sourceSamples: clip.signal.length };
+  const { explanation: e, excerpt: x, ctx, json, command } = await explainExcerpt({
+    classifier: model.classifier,
+    engine: model.classifier.engine,
+    clip: { ...clip, name: clip.path },
+    centreFrame: c,
+    settings: s,
+    modelSpec: model.spec,
+    modelOption: s.model,
+    out: outDir,
+    command: opts.command,
+    onProgress: opts.onProgress,
+  });
   await mkdir(outDir, { recursive: true });
   const files: ExplainedFiles = {
     json: join(outDir, 'explanation.json'),
@@ -324,7 +259,7 @@ export async function explainExcerptToDir(
   const png = renderHeatmap(e, x, { topK: s.top, deflate: nodeDeflate });
   const audio = listenable(e, clip.signal, ctx, { topK: s.top });
   const sr = fe.config.sampleRate;
-  await writeFileAtomic(files.json, explanationToJSON(e, ctx));
+  await writeFileAtomic(files.json, json);
   await writeFileAtomic(files.heatmap, png);
   await writeWavFile(files.excerpt, { sampleRate: sr, channels: [audio.excerpt] });
   await writeWavFile(files.topk, { sampleRate: sr, channels: [audio.kept] });
