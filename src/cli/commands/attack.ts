@@ -24,7 +24,8 @@ import { releaseInputGradients } from '../../veracity/grad.ts';
 import { renderAttackPng, resynthesizeLogMelDelta } from '../../veracity/attack-render.ts';
 import { findDefaultModel } from '../model-loader.ts';
 import { Progress } from '../progress.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options } from '../options.ts';
 import type { Command } from '../commands.ts';
 
 const HELP = `Usage: earshot attack <clip.wav> --domain waveform|spectrogram [--at SECONDS | --all] --out DIR [options]
@@ -51,13 +52,6 @@ Options:
   --engine auto|ort|tfjs   forward pass of the gradient: onnxruntime-node (auto: where it loads)
                  or TF.js wasm; the backward pass is always earshot's own kernels`;
 
-const num = (v: string | boolean | undefined, flag: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x)) throw new EarshotError('BAD_USAGE', `${flag} must be a number, got '${String(v)}'`);
-  return x;
-};
-
 async function resolveWeights(spec: string | undefined): Promise<WeightSet> {
   if (spec !== undefined && /^random(:|$)/.test(spec)) {
     const m = /^random:(\d{1,10})$/.exec(spec);
@@ -74,7 +68,7 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 const round = (a: Float32Array, d = 5) => Array.from(a, (v) => Number(v.toFixed(d)));
 
 export async function attackCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('attack', args, {
+  const o: Options = Options.parse('attack', args, {
     domain: { type: 'string' },
     at: { type: 'string' },
     all: { type: 'boolean' },
@@ -89,28 +83,18 @@ export async function attackCommand(args: string[]): Promise<number> {
     batch: { type: 'string' },
     engine: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new EarshotError('BAD_USAGE', `attack needs exactly one input WAV file, got ${positionals.length} (see \`earshot attack --help\`)`);
-  const domainArg = values.domain;
-  if (domainArg !== 'waveform' && domainArg !== 'spectrogram') {
-    throw new EarshotError('BAD_USAGE', `--domain must be waveform or spectrogram, got ${domainArg === undefined ? 'nothing' : `'${String(domainArg)}'`}`);
-  }
-  const domain: AttackDomain = domainArg;
-  const out = values.out as string | undefined;
-  if (!out) throw new EarshotError('BAD_USAGE', 'attack needs --out DIR');
-  if (values.at !== undefined && values.all) throw new EarshotError('BAD_USAGE', '--at and --all exclude each other');
-  const at = num(values.at, '--at');
-  if (at !== undefined && at < 0) throw new EarshotError('BAD_USAGE', `--at must be ≥ 0 seconds, got ${at}`);
-  const workersArg = num(values.workers, '--workers');
-  const batchArg = num(values.batch, '--batch');
-  for (const [flag, v] of [['--workers', workersArg], ['--batch', batchArg]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new EarshotError('BAD_USAGE', `${flag} must be a positive integer, got ${v}`);
-  }
-  const engine = values.engine ?? 'auto';
-  if (engine !== 'auto' && engine !== 'ort' && engine !== 'tfjs') throw new EarshotError('BAD_USAGE', `--engine must be auto, ort or tfjs, got '${String(engine)}'`);
+  const clip = o.onePositional('input WAV file');
+  const domain: AttackDomain = o.oneOf('domain', ['waveform', 'spectrogram'] as const);
+  const out = o.required('out', 'attack needs --out DIR');
+  if (o.has('at') && o.flag('all')) o.fail('--at and --all exclude each other');
+  const at = o.num('at', { min: 0 });
+  const workersArg = o.int('workers', { min: 1 });
+  const batchArg = o.int('batch', { min: 1 });
+  const engine = o.oneOf('engine', ['auto', 'ort', 'tfjs'] as const, 'auto');
   const options: PortableAttackOptions = { domain, engine };
   const flags: Array<[keyof PortableAttackOptions, string]> = [['epsilon', '--epsilon'], ['eta', '--eta'], ['alpha', '--alpha'], ['maxIterations', '--max-iterations'], ['threshold', '--threshold']];
   for (const [key, flag] of flags) {
-    const v = num(values[flag.slice(2)], flag);
+    const v = o.num(flag.slice(2));
     if (v !== undefined) (options as Record<string, unknown>)[key] = v;
   }
   try {
@@ -123,7 +107,7 @@ export async function attackCommand(args: string[]): Promise<number> {
     throw e;
   }
   const t0 = performance.now();
-  const weights = await resolveWeights(values.model as string | undefined);
+  const weights = await resolveWeights(o.string('model'));
   await initBackend('wasm');
   const model = new SvdCnn(weights);
   try {
@@ -133,7 +117,6 @@ export async function attackCommand(args: string[]): Promise<number> {
     } catch {
       // older weight files describe the SVD front end loosely
     }
-    const clip = positionals[0]!;
     const audio = await loadMono(clip, fe.sampleRate);
     const mo = melOptionsOf(fe);
     const raw = melSpectrogram(audio, mo).data;

@@ -20,7 +20,8 @@ import type { Command } from '../commands.ts';
 import { loadModel } from '../model-loader.ts';
 import { Progress } from '../progress.ts';
 import { EXPLAIN_OPTIONS, explainExcerptToDir, framePredictions, frameToSeconds, parseSettings, prepareClip, secondsToFrame } from './explain.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options } from '../options.ts';
 
 const EXAMPLE = 'lena-sung.wav';
 
@@ -67,10 +68,11 @@ function logMelPng(fe: FrontEnd, signal: Float32Array, input: string): Uint8Arra
 
 export async function demoCommand(args: string[]): Promise<number> {
   const { 'all-frames': _allFrames, every: _every, ...explainOptions } = EXPLAIN_OPTIONS;
-  const { values, positionals } = parseCommandArgs('demo', args, { ...explainOptions, input: { type: 'string', short: 'i' }, 'slime-only': { type: 'boolean' } });
-  if (positionals.length) throw new EarshotError('BAD_USAGE', `demo takes no positional arguments, got '${positionals[0]}'`);
-  const input = (values.input as string | undefined) ?? findAsset(EXAMPLE);
-  const out = (values.out as string | undefined) ?? join('out', 'demo');
+  const o: Options = Options.parse('demo', args, { ...explainOptions, input: { type: 'string', short: 'i' }, 'slime-only': { type: 'boolean' } });
+  o.noPositionals();
+  const values = o.values;
+  const input = o.string('input') ?? findAsset(EXAMPLE);
+  const out = o.string('out', join('out', 'demo'));
 
   if (out.toLowerCase().endsWith('.png')) {
     const fe = new FrontEnd();
@@ -81,7 +83,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     return 0;
   }
 
-  const settings = parseSettings(values);
+  const settings = parseSettings(values, 'demo');
   const model = await loadModel(settings.model, { engine: settings.engine, onInfo: (m) => process.stderr.write(`earshot demo: ${m}\n`) });
   let explainedAt = 0;
   try {
@@ -92,7 +94,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     if (at !== undefined) {
       const dur = clip.signal.length / fe.config.sampleRate;
       if (String(values.at).trim() === '' || !Number.isFinite(at) || at < 0 || at > dur) {
-        throw new EarshotError('BAD_USAGE', `--at must be a time in [0, ${dur.toFixed(3)}] seconds of ${input}, got '${String(values.at)}'`);
+        o.fail(`--at must be a time in [0, ${dur.toFixed(3)}] seconds of ${input}, got '${String(values.at)}'`);
       }
       c = secondsToFrame(fe, at, clip.nFrames);
     } else {

@@ -24,7 +24,8 @@ import { SPLITS, type Split } from '../../model/dataset.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import { ENGINE_HELP } from '../model-loader.ts';
 import type { Command } from '../commands.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options, type OptionSpecs } from '../options.ts';
 
 export const DEFAULT_METHODS = ['lmac', 'saliency', 'smoothgrad', 'ig', 'guidedbackprop', 'gradcam', 'gradientshap', 'slime', 'kernelshap', 'random'];
 export const DEFAULT_LMAC_DIR = join('assets', 'models', 'lmac-default');
@@ -63,24 +64,6 @@ Options:
   -o, --out <dir>         results directory                                   [results/evaluate]
   --fresh                 start over instead of resuming the journal in --out`;
 
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot evaluate --help\`)`);
-}
-
-function intOpt(v: string | boolean | undefined, name: string, dflt: number, min: number, max = 1e9): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !/^-?\d+$/.test(v) || n < min || n > max) usage(`--${name} must be an integer in [${min}, ${max}], got '${String(v)}'`);
-  return n;
-}
-
-function numOpt(v: string | boolean | undefined, name: string, dflt: number, min: number, max = Infinity): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min || n > max) usage(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);
-  return n;
-}
-
 export interface EvaluateSettings {
   methods: string[];
   corpus: string;
@@ -113,46 +96,36 @@ const OPTIONS = {
   'smoothgrad-noise': { type: 'string' }, 'gradientshap-samples': { type: 'string' }, background: { type: 'string' },
   'gradcam-layer': { type: 'string' }, 'perturbation-samples': { type: 'string' }, workers: { type: 'string' },
   out: { type: 'string', short: 'o' }, fresh: { type: 'boolean' },
-} as const;
+} as const satisfies OptionSpecs;
 
 /** Parse `earshot evaluate` arguments; every bad value is refused with the option's name. */
 export function parseEvaluateArgs(args: string[]): EvaluateSettings {
-  const { values: v, positionals } = parseCommandArgs('evaluate', args, OPTIONS as unknown as Record<string, { type: 'string' | 'boolean'; short?: string }>);
-  if (positionals.length) usage(`unexpected argument '${positionals[0]}'`);
-  const methods = ((v.methods as string | undefined) ?? DEFAULT_METHODS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-  if (methods.length === 0) usage('--methods needs at least one method');
-  for (const m of methods) if (!(MASK_METHODS as readonly string[]).includes(m)) usage(`--methods: unknown method '${m}' (known: ${MASK_METHODS.join(', ')})`);
-  if (new Set(methods).size !== methods.length) usage('--methods lists a method twice');
-  const pick = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
-    const x = v[name];
-    if (x === undefined) return dflt;
-    if (!(allowed as readonly string[]).includes(x as string)) usage(`--${name} must be one of ${allowed.join(', ')}, got '${String(x)}'`);
-    return x as T;
-  };
-  const layer = pick('gradcam-layer', ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2'] as const, 'conv4');
+  const o: Options = Options.parse('evaluate', args, OPTIONS);
+  o.noPositionals();
+  const methods = o.members('methods', MASK_METHODS, DEFAULT_METHODS, 'method');
   return {
     methods,
-    corpus: (v.corpus as string | undefined) ?? 'corpus',
-    split: pick('split', SPLITS, 'test'),
-    audio: v.audio === undefined ? null : (v.audio as string).split(',').map((s) => s.trim()).filter(Boolean),
-    excerpts: intOpt(v.excerpts, 'excerpts', 40, 1, 100_000),
-    seed: intOpt(v.seed, 'seed', 1, 0, 0xffffffff),
-    model: v.model as string | undefined,
-    lmac: (v.lmac as string | undefined) ?? DEFAULT_LMAC_DIR,
-    engine: pick('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto'),
-    output: pick('output', ['logit', 'probability'] as const, 'logit'),
-    ad: pick('ad', ['textbook', 'parity'] as const, 'textbook'),
-    igSteps: intOpt(v['ig-steps'], 'ig-steps', 50, 1, 100_000),
-    igMethod: pick('ig-method', IG_METHODS, 'gausslegendre'),
-    smoothgradSamples: intOpt(v['smoothgrad-samples'], 'smoothgrad-samples', 16, 1, 100_000),
-    smoothgradNoise: numOpt(v['smoothgrad-noise'], 'smoothgrad-noise', 0.15, 0, 10),
-    gradientshapSamples: intOpt(v['gradientshap-samples'], 'gradientshap-samples', 5, 1, 100_000),
-    background: intOpt(v.background, 'background', 4, 0, 1000),
-    gradcamLayer: layer,
-    perturbationSamples: intOpt(v['perturbation-samples'], 'perturbation-samples', 1000, 2, 1 << 24),
-    workers: intOpt(v.workers, 'workers', 1, 1, 64),
-    out: (v.out as string | undefined) ?? join('results', 'evaluate'),
-    fresh: v.fresh === true,
+    corpus: o.string('corpus', 'corpus'),
+    split: o.oneOf('split', SPLITS, 'test'),
+    audio: o.has('audio') ? o.string('audio')!.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    excerpts: o.int('excerpts', { def: 40, min: 1, max: 100_000 }),
+    seed: o.int('seed', { def: 1, min: 0, max: 0xffffffff }),
+    model: o.string('model'),
+    lmac: o.string('lmac', DEFAULT_LMAC_DIR),
+    engine: o.oneOf('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto'),
+    output: o.oneOf('output', ['logit', 'probability'] as const, 'logit'),
+    ad: o.oneOf('ad', ['textbook', 'parity'] as const, 'textbook'),
+    igSteps: o.int('ig-steps', { def: 50, min: 1, max: 100_000 }),
+    igMethod: o.oneOf('ig-method', IG_METHODS, 'gausslegendre'),
+    smoothgradSamples: o.int('smoothgrad-samples', { def: 16, min: 1, max: 100_000 }),
+    smoothgradNoise: o.num('smoothgrad-noise', { def: 0.15, min: 0, max: 10 }),
+    gradientshapSamples: o.int('gradientshap-samples', { def: 5, min: 1, max: 100_000 }),
+    background: o.int('background', { def: 4, min: 0, max: 1000 }),
+    gradcamLayer: o.oneOf('gradcam-layer', ['conv1', 'conv2', 'pool1', 'conv3', 'conv4', 'pool2'] as const, 'conv4'),
+    perturbationSamples: o.int('perturbation-samples', { def: 1000, min: 2, max: 1 << 24 }),
+    workers: o.int('workers', { def: 1, min: 1, max: 64 }),
+    out: o.string('out', join('results', 'evaluate')),
+    fresh: o.flag('fresh'),
   };
 }
 

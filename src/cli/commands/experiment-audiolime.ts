@@ -5,7 +5,7 @@
  */
 import { EarshotError } from '../../../bindings/errors.ts';
 import type { Command } from '../commands.ts';
-import { parseCommandArgs } from './mel.ts';
+import { Options } from '../options.ts';
 
 const HELP = `Usage: earshot experiment audiolime [options]
        earshot experiment audiolime train-confounded [options]
@@ -40,34 +40,23 @@ train-confounded options:
   --corpus <dir> [corpus]  --out <dir> [assets/models/svd-confounded]  --epochs <n> [1]
   --steps <n> steps per epoch [100]  --batch <n> [32]  --workers <n> [2]  --seed <n> [1]  --resume`;
 
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot experiment audiolime --help\`)`);
-}
-
-function int(v: unknown, name: string, def: number, min = 0): number {
-  if (v === undefined) return def;
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min) usage(`--${name} must be an integer ≥ ${min}, got '${s}'`);
-  return Number(s);
-}
-
 async function trainCmd(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('experiment audiolime train-confounded', args, {
+  const opt: Options = Options.parse('experiment audiolime train-confounded', args, {
     corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
     workers: { type: 'string' }, seed: { type: 'string' }, resume: { type: 'boolean' }, 'limit-songs': { type: 'string' },
   });
-  if (positionals.length) usage(`unexpected argument '${positionals[0]}'`);
+  opt.noPositionals();
   const { trainConfounded } = await import('../../experiments/audiolime/train-confounded.ts');
   const o = {
-    corpus: (values.corpus as string | undefined) ?? 'corpus',
-    out: (values.out as string | undefined) ?? 'assets/models/svd-confounded',
-    epochs: int(values.epochs, 'epochs', 1, 1),
-    stepsPerEpoch: int(values.steps, 'steps', 100, 1),
-    batchSize: int(values.batch, 'batch', 32, 2),
-    workers: int(values.workers, 'workers', 2, 1),
-    seed: int(values.seed, 'seed', 1),
-    resume: values.resume === true,
-    limitSongs: values['limit-songs'] === undefined ? undefined : int(values['limit-songs'], 'limit-songs', 1, 1),
+    corpus: opt.string('corpus', 'corpus'),
+    out: opt.string('out', 'assets/models/svd-confounded'),
+    epochs: opt.int('epochs', { def: 1, min: 1 }),
+    stepsPerEpoch: opt.int('steps', { def: 100, min: 1 }),
+    batchSize: opt.int('batch', { def: 32, min: 2 }),
+    workers: opt.int('workers', { def: 2, min: 1 }),
+    seed: opt.int('seed', { def: 1, min: 0 }),
+    resume: opt.flag('resume'),
+    limitSongs: opt.int('limit-songs', { min: 1 }),
     command: ['earshot', 'experiment', 'audiolime', 'train-confounded', ...args].join(' '),
     log: (l: string) => process.stderr.write(l + '\n'),
   };
@@ -79,38 +68,36 @@ async function trainCmd(args: string[]): Promise<number> {
 
 export async function experimentAudioLimeCommand(args: string[]): Promise<number> {
   if (args[0] === 'train-confounded') return trainCmd(args.slice(1));
-  const { values, positionals } = parseCommandArgs('experiment audiolime', args, {
+  const o: Options = Options.parse('experiment audiolime', args, {
     stage: { type: 'string' }, corpus: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, confounded: { type: 'string' },
     clips: { type: 'string' }, 'sanity-clips': { type: 'string' }, 'slime-components': { type: 'string' }, seconds: { type: 'string' }, segments: { type: 'string' }, samples: { type: 'string' },
     seed: { type: 'string' }, workers: { type: 'string' }, engine: { type: 'string' }, fresh: { type: 'boolean' },
   });
-  if (positionals.length) usage(`unexpected argument '${positionals[0]}'`);
+  o.noPositionals();
   const { STAGES, runAudioLimeExperiment } = await import('../../experiments/audiolime/run.ts');
-  const stageArg = (values.stage as string | undefined) ?? 'all';
+  const stageArg = o.string('stage', 'all');
   const stages = stageArg === 'all' ? [...STAGES] : stageArg.split(',').map((x) => x.trim());
-  for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) usage(`--stage must be all or a comma-separated list of ${STAGES.join(', ')}, got '${st}'`);
-  const engine = (values.engine as string | undefined) ?? 'auto';
-  if (!['auto', 'tfjs', 'ort', 'ort-web'].includes(engine)) usage(`--engine must be one of auto, tfjs, ort, ort-web, got '${engine}'`);
-  const seconds = Number(values.seconds ?? 6);
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 10) usage(`--seconds must be a number in [1, 10], got '${String(values.seconds)}'`);
-  const clips = int(values.clips, 'clips', 0);
-  const sanityClips = int(values['sanity-clips'], 'sanity-clips', 4, 1);
-  const slimeComponents = int(values['slime-components'], 'slime-components', 10, 2);
-  const segments = int(values.segments, 'segments', 3, 1);
-  const samples = int(values.samples, 'samples', 1024, 1);
-  const seed = int(values.seed, 'seed', 0);
-  const workers = int(values.workers, 'workers', 2, 1);
+  for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) o.fail(`--stage must be all or a comma-separated list of ${STAGES.join(', ')}, got '${st}'`);
+  const engine = o.oneOf('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto');
+  const seconds = o.num('seconds', { def: 6, min: 1, max: 10 });
+  const clips = o.int('clips', { def: 0, min: 0 });
+  const sanityClips = o.int('sanity-clips', { def: 4, min: 1 });
+  const slimeComponents = o.int('slime-components', { def: 10, min: 2 });
+  const segments = o.int('segments', { def: 3, min: 1 });
+  const samples = o.int('samples', { def: 1024, min: 1 });
+  const seed = o.int('seed', { def: 0, min: 0 });
+  const workers = o.int('workers', { def: 2, min: 1 });
   const { existsSync } = await import('node:fs');
-  const corpus = (values.corpus as string | undefined) ?? 'corpus';
+  const corpus = o.string('corpus', 'corpus');
   if (!existsSync(corpus)) throw new EarshotError('CORPUS_MISSING', `corpus ${corpus} does not exist: build it with \`npm run corpus\` (docs/corpus.md) or pass --corpus DIR`);
-  const confounded = (values.confounded as string | undefined) ?? 'assets/models/svd-confounded';
+  const confounded = o.string('confounded', 'assets/models/svd-confounded');
   if (stages.includes('confound') && !existsSync(confounded)) {
     throw new EarshotError('MODEL_MISSING', `--confounded ${confounded} does not exist: train it with \`earshot experiment audiolime train-confounded\``);
   }
   await runAudioLimeExperiment({
     corpus,
-    out: (values.out as string | undefined) ?? 'results/audiolime',
-    model: (values.model as string | undefined) ?? 'assets/models/svd-default',
+    out: o.string('out', 'results/audiolime'),
+    model: o.string('model', 'assets/models/svd-default'),
     confounded,
     stages: stages as never,
     clips,
@@ -122,7 +109,7 @@ export async function experimentAudioLimeCommand(args: string[]): Promise<number
     seed,
     workers,
     engine,
-    fresh: values.fresh === true,
+    fresh: o.flag('fresh'),
     log: (l) => process.stderr.write(l + '\n'),
   });
   return 0;

@@ -4,7 +4,8 @@
  * content.png and content-summary.txt into --out and prints the summary.
  */
 import { CONTENT_TYPES } from '../../explain/content.ts';
-import { COMMON_HELP, commandLine, common, contents, int, parse } from '../../experiments/slime/cli-options.ts';
+import { COMMON_HELP, commandLine, common, contents, parse } from '../../experiments/slime/cli-options.ts';
+import type { Options } from '../options.ts';
 import { contentExperiment } from '../../experiments/slime/content.ts';
 import type { Command } from '../commands.ts';
 
@@ -29,22 +30,22 @@ export const contentCmd: Command = {
   help: HELP,
   async run(args: string[]): Promise<number> {
     const cmd = 'content';
-    const { values, positionals } = parse(cmd, args, {
+    const o: Options = parse(cmd, args, {
       corpus: { type: 'string' },
       'per-file': { type: 'string' },
       samples: { type: 'string' },
       repetitions: { type: 'string' },
       contents: { type: 'string' },
     });
-    const c = common(cmd, values, 'results/slime');
+    const c = common(o, 'results/slime');
     const { summary, written } = await contentExperiment({
       ...c,
-      files: positionals,
-      corpus: String(values.corpus ?? 'corpus'),
-      perFile: values['per-file'] === undefined ? undefined : int(cmd, values['per-file'], 'per-file', 1),
-      numSamples: int(cmd, values.samples, 'samples', 70000, 1, 1 << 26),
-      repetitions: int(cmd, values.repetitions, 'repetitions', 5, 1, 100),
-      contents: contents(cmd, values.contents, CONTENT_TYPES),
+      files: [...o.positionals],
+      corpus: o.string('corpus', 'corpus'),
+      perFile: o.int('per-file', { min: 1, max: 2 ** 31 - 1 }),
+      numSamples: o.int('samples', { def: 70000, min: 1, max: 1 << 26 }),
+      repetitions: o.int('repetitions', { def: 5, min: 1, max: 100 }),
+      contents: contents(o, 'contents', CONTENT_TYPES),
       command: commandLine(cmd, args),
     });
     process.stdout.write(summary);

@@ -4,7 +4,8 @@
  * aligned stems (--corpus, default `corpus`). Writes groundtruth-instances.csv, groundtruth.csv,
  * groundtruth-by-type.csv, groundtruth.png and groundtruth-summary.txt into --out.
  */
-import { COMMON_HELP, commandLine, common, contents, int, num, parse } from '../../experiments/slime/cli-options.ts';
+import { COMMON_HELP, commandLine, common, contents, parse } from '../../experiments/slime/cli-options.ts';
+import type { Options } from '../options.ts';
 import { groundTruthExperiment } from '../../experiments/slime/gt-experiment.ts';
 import type { Command } from '../commands.ts';
 
@@ -39,7 +40,7 @@ export const groundTruthCmd: Command = {
   help: HELP,
   async run(args: string[]): Promise<number> {
     const cmd = 'groundtruth';
-    const { values, positionals } = parse(cmd, args, {
+    const o: Options = parse(cmd, args, {
       corpus: { type: 'string' },
       seed: { type: 'string' },
       'excerpts-per-song': { type: 'string' },
@@ -52,22 +53,22 @@ export const groundTruthCmd: Command = {
       'full-instances': { type: 'string' },
       'full-contents': { type: 'string' },
     });
-    if (positionals.length) throw new Error(`groundtruth takes no files (it reads the corpus's stems), got ${positionals.join(' ')}`);
-    const c = common(cmd, values, 'results/slime');
-    const threshold = values.threshold === undefined ? 0.5 : num(cmd, values.threshold, 'threshold', 0.5, -1);
+    o.noPositionals("groundtruth takes no files: it reads the corpus's stems");
+    const c = common(o, 'results/slime');
+    const threshold = o.num('threshold', { def: 0.5, min: -1, exclusiveMin: true });
     const { summary, written } = await groundTruthExperiment({
       ...c,
-      corpus: String(values.corpus ?? 'corpus'),
-      seed: int(cmd, values.seed, 'seed', 1, 0, 0xffffffff),
-      excerptsPerSong: int(cmd, values['excerpts-per-song'], 'excerpts-per-song', 10),
-      mixes: int(cmd, values.mixes, 'mixes', 4, 1, 120),
-      minInstances: int(cmd, values['min-instances'], 'min-instances', 600, 0),
-      maxRounds: values['max-rounds'] === undefined ? undefined : int(cmd, values['max-rounds'], 'max-rounds', 1),
+      corpus: o.string('corpus', 'corpus'),
+      seed: o.int('seed', { def: 1, min: 0, max: 0xffffffff }),
+      excerptsPerSong: o.int('excerpts-per-song', { def: 10, min: 1, max: 2 ** 31 - 1 }),
+      mixes: o.int('mixes', { def: 4, min: 1, max: 120 }),
+      minInstances: o.int('min-instances', { def: 600, min: 0, max: 2 ** 31 - 1 }),
+      maxRounds: o.int('max-rounds', { min: 1, max: 2 ** 31 - 1 }),
       threshold: Math.min(1, threshold),
-      numSamples: int(cmd, values.samples, 'samples', 70000, 1, 1 << 26),
-      contents: contents(cmd, values.contents, ['zero', 'min_inp', 'mean_inp', 'noise', 'min_data']),
-      fullInstances: int(cmd, values['full-instances'], 'full-instances', 20, 0),
-      fullContents: contents(cmd, values['full-contents'], ['zero', 'mean_inp']),
+      numSamples: o.int('samples', { def: 70000, min: 1, max: 1 << 26 }),
+      contents: contents(o, 'contents', ['zero', 'min_inp', 'mean_inp', 'noise', 'min_data']),
+      fullInstances: o.int('full-instances', { def: 20, min: 0, max: 2 ** 31 - 1 }),
+      fullContents: contents(o, 'full-contents', ['zero', 'mean_inp']),
       command: commandLine(cmd, args),
     });
     process.stdout.write(summary);

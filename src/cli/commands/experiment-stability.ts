@@ -3,9 +3,9 @@
  * src/experiments/slime/stability.ts). Writes stability.csv, stability-by-ns.csv,
  * stability.png and stability-summary.txt into --out and prints the summary.
  */
-import type { ContentType } from '../../explain/content.ts';
 import { CONTENT_TYPES } from '../../explain/content.ts';
-import { COMMON_HELP, commandLine, common, int, intList, parse, usage } from '../../experiments/slime/cli-options.ts';
+import { COMMON_HELP, commandLine, common, parse } from '../../experiments/slime/cli-options.ts';
+import type { Options } from '../options.ts';
 import { DEFAULT_NS, stabilityExperiment } from '../../experiments/slime/stability.ts';
 import type { Command } from '../commands.ts';
 
@@ -34,7 +34,7 @@ export const stabilityCmd: Command = {
   help: HELP,
   async run(args: string[]): Promise<number> {
     const cmd = 'stability';
-    const { values, positionals } = parse(cmd, args, {
+    const o: Options = parse(cmd, args, {
       corpus: { type: 'string' },
       'per-file': { type: 'string' },
       samples: { type: 'string' },
@@ -43,19 +43,18 @@ export const stabilityCmd: Command = {
       'timing-excerpts': { type: 'string' },
       'timing-random-max': { type: 'string' },
     });
-    const c = common(cmd, values, 'results/slime');
-    const content = String(values.content ?? 'zero');
-    if (!(CONTENT_TYPES as readonly string[]).includes(content)) usage(cmd, `--content must be one of ${CONTENT_TYPES.join(', ')}, got '${content}'`);
+    const c = common(o, 'results/slime');
+    const content = o.oneOf('content', CONTENT_TYPES, 'zero');
     const { summary, written } = await stabilityExperiment({
       ...c,
-      files: positionals,
-      corpus: String(values.corpus ?? 'corpus'),
-      perFile: values['per-file'] === undefined ? undefined : int(cmd, values['per-file'], 'per-file', 1),
-      numSamples: intList(cmd, values.samples, 'samples', DEFAULT_NS),
-      repetitions: int(cmd, values.repetitions, 'repetitions', 5, 2, 100),
-      content: content as ContentType,
-      timingExcerpts: int(cmd, values['timing-excerpts'], 'timing-excerpts', 2, 0),
-      timingRandomMax: int(cmd, values['timing-random-max'], 'timing-random-max', 5000, 0),
+      files: [...o.positionals],
+      corpus: o.string('corpus', 'corpus'),
+      perFile: o.int('per-file', { min: 1, max: 2 ** 31 - 1 }),
+      numSamples: o.intList('samples', { def: DEFAULT_NS, min: 1, max: 1 << 26 }),
+      repetitions: o.int('repetitions', { def: 5, min: 2, max: 100 }),
+      content,
+      timingExcerpts: o.int('timing-excerpts', { def: 2, min: 0, max: 2 ** 31 - 1 }),
+      timingRandomMax: o.int('timing-random-max', { def: 5000, min: 0, max: 2 ** 31 - 1 }),
       command: commandLine(cmd, args),
     });
     process.stdout.write(summary);

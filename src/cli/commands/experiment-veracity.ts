@@ -9,12 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve, basename, dirname, relative } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
 import { ATTACK_DEFAULTS } from '../../veracity/attack.ts';
-import { VERACITY_METHODS, type VeracityConfig, type VeracityMethod } from '../../veracity/experiment.ts';
-import { assetFiles, corpusTestFiles, runVeracity, type VeracityPart } from '../../veracity/experiment-run.ts';
+import { VERACITY_METHODS, type VeracityConfig } from '../../veracity/experiment.ts';
+import { assetFiles, corpusTestFiles, runVeracity } from '../../veracity/experiment-run.ts';
 import type { Command } from '../commands.ts';
 import { findDefaultModel } from '../model-loader.ts';
 import { loadWeights } from '../../model/weights.ts';
-import { parseCommandArgs } from './mel.ts';
+import { Options } from '../options.ts';
 
 const HELP = `Usage: earshot experiment veracity --domain <waveform|spectrogram> [options]
 
@@ -62,48 +62,11 @@ Run:
   --fresh                 discard the journal and start over
   -o, --out <dir>         output directory                     [results/veracity/<domain>]`;
 
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot experiment veracity --help\`)`);
-}
-
-function intOpt(v: string | boolean | undefined, name: string, def: number, min: number, max = 2 ** 31 - 1): number {
-  if (v === undefined) return def;
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usage(`--${name} must be an integer in [${min}, ${max}], got '${s}'`);
-  return Number(s);
-}
-
-function numOpt(v: string | boolean | undefined, name: string, min: number, max: number, exclusiveMin = false): number | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v).trim();
-  const x = Number(s);
-  if (s === '' || !Number.isFinite(x) || x < min || x > max || (exclusiveMin && x === min)) usage(`--${name} must be a number in ${exclusiveMin ? '(' : '['}${min}, ${max}], got '${String(v)}'`);
-  return x;
-}
-
-function listOpt(v: string | boolean | undefined, name: string): string[] | undefined {
-  if (v === undefined) return undefined;
-  const items = String(v).split(',').map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) usage(`--${name} must be a comma-separated list, got '${String(v)}'`);
-  return items;
-}
-
-function intList(v: string | boolean | undefined, name: string, def: number[], min: number, max: number): number[] {
-  const items = listOpt(v, name);
-  if (!items) return def;
-  const out = items.map((s) => {
-    if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usage(`--${name}: each value must be an integer in [${min}, ${max}], got '${s}'`);
-    return Number(s);
-  });
-  if (new Set(out).size !== out.length) usage(`--${name} has repeated values: '${String(v)}'`);
-  return out;
-}
-
 export const experimentVeracity: Command = {
   summary: 'veracity tests of LIME / KernelSHAP with adversarial excerpts (Praher, Prinz et al. 2021)',
   help: HELP,
   async run(args: string[]): Promise<number> {
-    const { values, positionals } = parseCommandArgs('experiment veracity', args, {
+    const o: Options = Options.parse('experiment veracity', args, {
       domain: { type: 'string' },
       files: { type: 'string' },
       corpus: { type: 'string' },
@@ -130,17 +93,12 @@ export const experimentVeracity: Command = {
       fresh: { type: 'boolean' },
       out: { type: 'string', short: 'o' },
     });
-    if (positionals.length) usage(`unexpected argument '${positionals[0]}' (give audio files with --files a.wav,b.wav)`);
-    const domain = values.domain;
-    if (domain === undefined) usage('--domain is required: waveform or spectrogram');
-    if (domain !== 'waveform' && domain !== 'spectrogram') usage(`--domain must be waveform or spectrogram, got '${String(domain)}'`);
-    const methods = (listOpt(values.methods, 'methods') ?? ['lime', 'kernelshap']) as VeracityMethod[];
-    for (const m of methods) if (!VERACITY_METHODS.includes(m)) usage(`--methods: unknown method '${m}' (known: ${VERACITY_METHODS.join(', ')})`);
-    if (new Set(methods).size !== methods.length) usage(`--methods has repeated values: '${String(values.methods)}'`);
-    const parts = (listOpt(values.parts, 'parts') ?? (domain === 'spectrogram' ? ['adversarial', 'drawing'] : ['adversarial'])) as VeracityPart[];
-    for (const p of parts) if (p !== 'adversarial' && p !== 'drawing') usage(`--parts: unknown part '${p}' (known: adversarial, drawing)`);
-    const engine = values.engine === undefined ? 'auto' : String(values.engine);
-    if (!['auto', 'tfjs', 'ort', 'ort-web'].includes(engine)) usage(`--engine must be one of auto, tfjs, ort, ort-web, got '${engine}'`);
+    o.noPositionals('give audio files with --files a.wav,b.wav');
+    const values = o.values;
+    const domain = o.oneOf('domain', ['waveform', 'spectrogram'] as const);
+    const methods = o.members('methods', VERACITY_METHODS, ['lime', 'kernelshap'], 'method');
+    const parts = o.members('parts', ['adversarial', 'drawing'] as const, domain === 'spectrogram' ? ['adversarial', 'drawing'] : ['adversarial'], 'part');
+    const engine = o.oneOf('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto');
     let model: string;
     if (values.model === undefined) {
       const dir = findDefaultModel();
@@ -151,7 +109,7 @@ export const experimentVeracity: Command = {
     }
     // journals record the model path; keep it relative to the working directory where it can be
     if (!/^random:/.test(model) && !relative(process.cwd(), model).startsWith('..')) model = relative(process.cwd(), model) || '.';
-    let threshold = numOpt(values.threshold, 'threshold', 0, 1);
+    let threshold = o.num('threshold', { min: 0, max: 1 });
     if (threshold === undefined) {
       threshold = /^random:/.test(model) ? 0.5 : (await loadWeights(model)).info.threshold;
     }
@@ -170,26 +128,26 @@ export const experimentVeracity: Command = {
       modelDigest,
       engine: engine as VeracityConfig['engine'],
       threshold,
-      maxIterations: intOpt(values['max-iterations'], 'max-iterations', defaults.maxIterations, 1, 100000),
-      context: intOpt(values.context, 'context', 11, 0, 1000),
-      epsilon: numOpt(values.epsilon, 'epsilon', 0, Infinity, true) ?? defaults.epsilon,
-      eta: numOpt(values.eta, 'eta', 0, Infinity, true) ?? defaults.eta,
-      alpha: numOpt(values.alpha, 'alpha', 0, Infinity) ?? defaults.alpha,
-      samples: intOpt(values.samples, 'samples', 8192, 2, 1 << 24),
-      kernelWidth: numOpt(values['kernel-width'], 'kernel-width', 0, Infinity, true) ?? 0.25,
-      shapSamples: intOpt(values['shap-samples'], 'shap-samples', 2088, 2, 1 << 24),
+      maxIterations: o.int('max-iterations', { def: defaults.maxIterations, min: 1, max: 100000 }),
+      context: o.int('context', { def: 11, min: 0, max: 1000 }),
+      epsilon: o.num('epsilon', { def: defaults.epsilon, min: 0, exclusiveMin: true }),
+      eta: o.num('eta', { def: defaults.eta, min: 0, exclusiveMin: true }),
+      alpha: o.num('alpha', { def: defaults.alpha, min: 0 }),
+      samples: o.int('samples', { def: 8192, min: 2, max: 1 << 24 }),
+      kernelWidth: o.num('kernel-width', { def: 0.25, min: 0, exclusiveMin: true }),
+      shapSamples: o.int('shap-samples', { def: 2088, min: 2, max: 1 << 24 }),
       methods,
-      ks: intList(values.ks, 'ks', [1, 3, 5], 1, 20),
-      drawKs: intList(values['draw-ks'], 'draw-ks', [1, 2, 3], 1, 4),
-      seed: intOpt(values.seed, 'seed', 0, 0, 0xffffffff),
+      ks: o.intList('ks', { def: [1, 3, 5], min: 1, max: 20 }),
+      drawKs: o.intList('draw-ks', { def: [1, 2, 3], min: 1, max: 4 }),
+      seed: o.int('seed', { def: 0, min: 0, max: 0xffffffff }),
     };
     // Every option is checked before the corpus is looked for, so a bad value is named even
     // where no corpus exists.
-    const excerpts = intOpt(values.excerpts, 'excerpts', 4, 0, 100000);
-    const drawExcerpts = intOpt(values['draw-excerpts'], 'draw-excerpts', 4, 0, 100000);
-    const workers = intOpt(values.workers, 'workers', 2, 1, 64);
+    const excerpts = o.int('excerpts', { def: 4, min: 0, max: 100000 });
+    const drawExcerpts = o.int('draw-excerpts', { def: 4, min: 0, max: 100000 });
+    const workers = o.int('workers', { def: 2, min: 1, max: 64 });
     let files: Array<{ file: string; name: string }>;
-    const given = listOpt(values.files, 'files');
+    const given = o.list('files');
     if (given) files = given.map((f) => ({ file: f, name: `${basename(dirname(resolve(f)))}/${basename(f, '.wav')}` }));
     else files = [...corpusTestFiles(String(values.corpus ?? 'corpus')), ...(values['no-assets'] ? [] : assetFiles('assets'))];
     const out = String(values.out ?? join('results', 'veracity', domain));

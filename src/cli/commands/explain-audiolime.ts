@@ -8,7 +8,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { EarshotError } from '../../../bindings/errors.ts';
 import { loadMono, writeWavFile } from '../../audio/node.ts';
 import { explainAudioLime } from '../../explain/audiolime/explain.ts';
 import { audioLimeToJSON, componentWaveform, listenableAudioLime, renderAudioLimeHtml, renderAudioLimePng } from '../../explain/audiolime/render.ts';
@@ -20,7 +19,8 @@ import type { Command } from '../commands.ts';
 import { loadModel } from '../model-loader.ts';
 import { Progress } from '../progress.ts';
 import { clipStats } from './explain.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options, shellQuote, takeKeyValues, type OptionSpecs } from '../options.ts';
 
 /** The longest span explained in one run (the default segmentation covers at most 10 s). */
 export const MAX_SPAN_SECONDS = 10;
@@ -82,91 +82,39 @@ const OPTIONS = {
   engine: { type: 'string' },
   batch: { type: 'string' },
   out: { type: 'string', short: 'o' },
-} as const;
+} as const satisfies OptionSpecs;
 
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot explain --method audiolime --help\`)`);
-}
-
-function int(v: unknown, name: string, min: number, max = 2 ** 31 - 1): number | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usage(`--${name} must be an integer in [${min}, ${max}], got '${s}'`);
-  return Number(s);
-}
-
-function num(v: unknown, name: string, min: number, exclusive = false): number | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v).trim();
-  const x = Number(s);
-  if (s === '' || !Number.isFinite(x) || x < min || (exclusive && x === min)) usage(`--${name} must be a number ${exclusive ? '>' : '≥'} ${min}, got '${String(v)}'`);
-  return x;
-}
-
-function oneOf<T extends string>(v: unknown, name: string, allowed: readonly T[], def: T): T {
-  if (v === undefined) return def;
-  if (!(allowed as readonly string[]).includes(String(v))) usage(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
-  return v as T;
-}
-
-/** Split off the repeatable --stems name=file options. */
-function takeStems(args: string[]): { stems: Record<string, string>; rest: string[] } {
-  const stems: Record<string, string> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--stems' || a.startsWith('--stems=')) {
-      const v = a === '--stems' ? args[++i] : a.slice('--stems='.length);
-      if (v === undefined) usage('--stems needs name=file.wav');
-      const eq = v.indexOf('=');
-      if (eq <= 0 || eq === v.length - 1) usage(`--stems must be name=file.wav, got '${v}'`);
-      const name = v.slice(0, eq);
-      if (name in stems) usage(`--stems: stem '${name}' is given twice`);
-      stems[name] = v.slice(eq + 1);
-    } else rest.push(a);
-  }
-  return { stems, rest };
-}
-
-const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const COMMAND = 'explain --method audiolime';
 
 export async function explainAudioLimeCommand(args: string[]): Promise<number> {
-  const { stems, rest } = takeStems(args);
-  const { values, positionals } = parseCommandArgs('explain --method audiolime', rest, OPTIONS as unknown as Record<string, { type: 'string' | 'boolean'; short?: string }>);
-  if (values.method !== undefined && values.method !== 'audiolime') usage(`this command is --method audiolime, got --method ${String(values.method)}`);
-  if (positionals.length !== 1) usage(`explain needs exactly one mixture WAV file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
-  const mixPath = positionals[0]!;
-  const out = values.out as string | undefined;
-  if (!out) usage('explain needs --out <dir>');
-  const folder = values['stems-folder'] as string | undefined;
-  const sep = values.separate as string | undefined;
-  const given = [Object.keys(stems).length > 0, folder !== undefined, sep !== undefined].filter(Boolean).length;
-  if (given !== 1) usage('audioLIME needs exactly one source of components: --stems name=file.wav (repeatable), --stems-folder <dir> or --separate hpss|repet|nmf');
-  if (sep !== undefined && !(SEPARATION_METHODS as readonly string[]).includes(sep)) usage(`--separate must be one of ${SEPARATION_METHODS.join(', ')}, got '${sep}'`);
-  const start = num(values.start, 'start', 0) ?? 0;
-  const durationOpt = num(values.duration, 'duration', 0, true);
-  if (durationOpt !== undefined && durationOpt > MAX_SPAN_SECONDS) usage(`--duration must be at most ${MAX_SPAN_SECONDS} s, got ${durationOpt}`);
-  const segments = int(values.segments, 'segments', 1, 10_000);
+  const { pairs: stems, rest } = takeKeyValues(COMMAND, args, 'stems');
+  const o: Options = Options.parse(COMMAND, rest, OPTIONS);
+  if (o.has('method') && o.values.method !== 'audiolime') o.fail(`this command is --method audiolime, got --method ${String(o.values.method)}`);
+  const mixPath = o.onePositional('mixture WAV file');
+  const out = o.required('out', 'explain needs --out <dir>');
+  const folder = o.string('stems-folder');
+  const given = [Object.keys(stems).length > 0, folder !== undefined, o.has('separate')].filter(Boolean).length;
+  if (given !== 1) o.fail('audioLIME needs exactly one source of components: --stems name=file.wav (repeatable), --stems-folder <dir> or --separate hpss|repet|nmf');
+  const sep = o.has('separate') ? o.oneOf('separate', SEPARATION_METHODS) : undefined;
+  const start = o.num('start', { def: 0, min: 0 });
+  const durationOpt = o.num('duration', { min: 0, exclusiveMin: true });
+  if (durationOpt !== undefined && durationOpt > MAX_SPAN_SECONDS) o.fail(`--duration must be at most ${MAX_SPAN_SECONDS} s, got ${durationOpt}`);
+  const segments = o.int('segments', { min: 1, max: 10_000 });
   let boundaries: number[] | undefined;
-  if (values.boundaries !== undefined) {
-    if (segments !== undefined) usage('give either --segments or --boundaries, not both');
-    boundaries = String(values.boundaries).split(',').map((s, i) => {
-      const x = Number(s.trim());
-      if (s.trim() === '' || !Number.isFinite(x) || x < 0) usage(`--boundaries must be comma-separated times ≥ 0 in seconds; item ${i + 1} is '${s}'`);
-      return x;
-    });
-    if (boundaries.length < 2) usage('--boundaries needs at least two times (N + 1 for N segments)');
+  if (o.has('boundaries')) {
+    if (segments !== undefined) o.fail('give either --segments or --boundaries, not both');
+    boundaries = o.numList('boundaries', { min: 0 })!;
+    if (boundaries.length < 2) o.fail('--boundaries needs at least two times (N + 1 for N segments)');
   }
-  const samples = int(values.samples, 'samples', 1, 1 << 24) ?? 2048;
-  const sampler = oneOf(values.sampler, 'sampler', ['random', 'dedup', 'exhaustive'] as const, 'dedup');
-  const distance = oneOf(values.distance, 'distance', ['cosine', 'euclidean'] as const, 'cosine');
-  const kernelWidth = num(values['kernel-width'], 'kernel-width', 0, true) ?? 0.25;
-  const seed = int(values.seed, 'seed', 0, 0xffffffff) ?? 0;
-  const top = int(values.top, 'top', 1, 1000) ?? 3;
-  const batch = int(values.batch, 'batch', 1, 1 << 16) ?? 64;
-  const engine = oneOf(values.engine, 'engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto');
-  const modelSpec = values.model as string | undefined;
-  if (modelSpec === '') usage('--model must not be empty');
+  const samples = o.int('samples', { def: 2048, min: 1, max: 1 << 24 });
+  const sampler = o.oneOf('sampler', ['random', 'dedup', 'exhaustive'] as const, 'dedup');
+  const distance = o.oneOf('distance', ['cosine', 'euclidean'] as const, 'cosine');
+  const kernelWidth = o.num('kernel-width', { def: 0.25, min: 0, exclusiveMin: true });
+  const seed = o.int('seed', { def: 0, min: 0, max: 0xffffffff });
+  const top = o.int('top', { def: 3, min: 1, max: 1000 });
+  const batch = o.int('batch', { def: 64, min: 1, max: 1 << 16 });
+  const engine = o.oneOf('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto');
+  const modelSpec = o.string('model', undefined, { nonEmpty: true });
 
   const model = await loadModel(modelSpec, { engine, onInfo: (m) => process.stderr.write(`earshot explain: ${m}\n`) });
   try {
@@ -180,7 +128,7 @@ export async function explainAudioLimeCommand(args: string[]): Promise<number> {
       const mix = await loadMono(mixPath, sr);
       const a = Math.min(mix.length, Math.round(start * sr));
       const b = Math.min(mix.length, a + Math.round((durationOpt ?? Math.min(MAX_SPAN_SECONDS, mix.length / sr - start)) * sr));
-      if (b <= a) usage(`--start ${start} is at or past the end of ${mixPath} (${(mix.length / sr).toFixed(3)} s)`);
+      if (b <= a) o.fail(`--start ${start} is at or past the end of ${mixPath} (${(mix.length / sr).toFixed(3)} s)`);
       const r = separate(mix.slice(a, b), sr, { method: sep as SeparationMethod });
       names = r.names;
       sources = r.sources;
@@ -193,7 +141,7 @@ export async function explainAudioLimeCommand(args: string[]): Promise<number> {
       }
       const n = r.sources[0]!.length;
       const a = Math.round(start * sr);
-      if (a >= n) usage(`--start ${start} is at or past the end of ${mixPath} (${(n / sr).toFixed(3)} s)`);
+      if (a >= n) o.fail(`--start ${start} is at or past the end of ${mixPath} (${(n / sr).toFixed(3)} s)`);
       const b = Math.min(n, a + Math.round((durationOpt ?? MAX_SPAN_SECONDS) * sr));
       names = r.names;
       sources = r.sources.map((x) => x.slice(a, b));
@@ -208,7 +156,7 @@ export async function explainAudioLimeCommand(args: string[]): Promise<number> {
       const mixture = new Float32Array(spanSamples);
       for (const x of sources) for (let i = 0; i < spanSamples; i++) mixture[i] += x[i]!;
       const lm = fe.logMel(mixture);
-      if (lm.nFrames === 0) usage(`the span has ${spanSamples} samples, fewer than one front-end frame`);
+      if (lm.nFrames === 0) o.fail(`the span has ${spanSamples} samples, fewer than one front-end frame`);
       stats = clipStats(lm.data, lm.nMels);
       notes.push('The model has no normalisation statistics: the span\'s own were used.');
     }
@@ -218,21 +166,21 @@ export async function explainAudioLimeCommand(args: string[]): Promise<number> {
       { names, sources, sampleRate: sr },
       {
         segments, boundaries, numSamples: samples, sampler, distance, kernelWidth, seed, batchSize: batch, normStats: stats, frontEnd: model.frontEnd,
-        cache: values['no-cache'] ? false : 'auto',
+        cache: o.flag('no-cache') ? false : 'auto',
         onProgress: (done, total) => bar.update(done, total),
       },
     );
     bar.finish();
     const command = [
-      'earshot', 'explain', q(mixPath), '--method', 'audiolime',
-      ...(sep !== undefined ? ['--separate', sep] : folder !== undefined ? ['--stems-folder', q(folder)] : Object.entries(stems).flatMap(([k, v]) => ['--stems', q(`${k}=${v}`)])),
+      'earshot', 'explain', shellQuote(mixPath), '--method', 'audiolime',
+      ...(sep !== undefined ? ['--separate', sep] : folder !== undefined ? ['--stems-folder', shellQuote(folder)] : Object.entries(stems).flatMap(([k, v]) => ['--stems', shellQuote(`${k}=${v}`)])),
       '--start', String(start), '--duration', (spanSamples / sr).toFixed(4),
       ...(segments !== undefined ? ['--segments', String(segments)] : []),
       ...(boundaries ? ['--boundaries', boundaries.join(',')] : []),
       '--samples', String(samples), '--sampler', sampler, '--distance', distance, '--kernel-width', String(kernelWidth), '--seed', String(seed), '--top', String(top),
-      ...(values['no-cache'] ? ['--no-cache'] : []),
-      ...(modelSpec !== undefined ? ['--model', q(modelSpec)] : []),
-      '--out', q(out),
+      ...(o.flag('no-cache') ? ['--no-cache'] : []),
+      ...(modelSpec !== undefined ? ['--model', shellQuote(modelSpec)] : []),
+      '--out', shellQuote(out),
     ].join(' ');
     await mkdir(join(out, 'components'), { recursive: true });
     const c = e.components;

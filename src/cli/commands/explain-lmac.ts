@@ -21,7 +21,8 @@ import { loadMono, writeWavFile } from '../../audio/node.ts';
 import { encodeNpy } from '../../render/npy.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import type { Command } from '../commands.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options, shellQuote, type OptionSpecs } from '../options.ts';
 
 const HELP = `Usage: earshot explain <clip.wav> --method lmac --out <dir> [options]
 
@@ -43,11 +44,7 @@ const OPTIONS = {
   decoder: { type: 'string' },
   model: { type: 'string' },
   out: { type: 'string', short: 'o' },
-} as const;
-
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot explain --method lmac --help\`)`);
-}
+} as const satisfies OptionSpecs;
 
 /** A bundled asset directory next to the package (src/cli/commands or dist), or null. */
 function bundled(rel: string, file: string): string | null {
@@ -59,25 +56,19 @@ function bundled(rel: string, file: string): string | null {
   return null;
 }
 
-const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export async function explainLmacCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('explain --method lmac', args, OPTIONS as unknown as Record<string, { type: 'string' | 'boolean'; short?: string }>);
-  if (values.method !== 'lmac') usage(`this command explains with --method lmac, got '${String(values.method)}'`);
-  if (positionals.length !== 1) usage(`explain needs exactly one input WAV file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
-  const out = values.out as string | undefined;
-  if (!out) usage('explain needs --out <dir>');
-  let at: number | undefined;
-  if (values.at !== undefined) {
-    at = Number(values.at);
-    if (String(values.at).trim() === '' || !Number.isFinite(at) || at < 0) usage(`--at must be a number of seconds ≥ 0, got '${String(values.at)}'`);
-  }
+  const o: Options = Options.parse('explain --method lmac', args, OPTIONS);
+  const values = o.values;
+  if (values.method !== 'lmac') o.fail(`this command explains with --method lmac, got '${String(values.method)}'`);
+  const clipPath = o.onePositional('input WAV file');
+  const out = o.required('out', 'explain needs --out <dir>');
+  const at = o.num('at', { min: 0 });
   const decoderDir = values.decoder !== undefined ? resolve(String(values.decoder)) : bundled('assets/models/lmac-default', 'decoder.json');
   if (!decoderDir) throw new EarshotError('LMAC_MISSING', 'the bundled L-MAC decoder assets/models/lmac-default/ is not there; train one with `earshot train-lmac` or pass --decoder DIR');
   if (!existsSync(join(decoderDir, 'decoder.json'))) throw new EarshotError('LMAC_MISSING', `--decoder: ${String(values.decoder)} has no decoder.json (a decoder directory holds decoder.json and decoder.bin; see \`earshot train-lmac\`)`);
   const modelDir = values.model !== undefined ? resolve(String(values.model)) : bundled('assets/models/svd-default', 'model.json');
   if (!modelDir || !existsSync(join(modelDir, 'model.json'))) throw new EarshotError('MODEL_MISSING', `--model: ${values.model === undefined ? 'the bundled assets/models/svd-default/' : String(values.model)} has no model.json`);
-  const clipPath = positionals[0]!;
 
   const { loadLmac, clipSpectrogram, excerptRows } = await import('../../explain/lmac/index.ts');
   const { stftOptionsOf } = await import('../../explain/lmac/audio.ts');
@@ -97,7 +88,7 @@ export async function explainLmacCommand(args: string[]): Promise<number> {
     // Which excerpts, and which frames of the clip each one's mask covers.
     const tiles: Array<{ c: number; f0: number; f1: number }> = [];
     if (at !== undefined) {
-      if (at > dur) usage(`--at ${at} is past the end of ${clipPath} (${dur.toFixed(3)} s)`);
+      if (at > dur) o.fail(`--at ${at} is past the end of ${clipPath} (${dur.toFixed(3)} s)`);
       const c = Math.min(nF - 1, Math.max(0, Math.round((at * fe.sampleRate - fe.nFft / 2) / fe.hop)));
       tiles.push({ c, f0: c - pad, f1: c - pad + T });
     } else {
@@ -155,7 +146,7 @@ export async function explainLmacCommand(args: string[]): Promise<number> {
     await mkdir(out, { recursive: true });
     const files = { npy: 'mask.npy', png: 'mask.png', original: 'excerpt.wav', maskedIn: 'masked-in.wav', maskedOut: 'masked-out.wav', json: 'explanation.json', html: 'index.html' };
     const sr = fe.sampleRate;
-    const command = ['earshot', 'explain', q(clipPath), '--method', 'lmac', ...(at !== undefined ? ['--at', String(at)] : []), ...(values.decoder !== undefined ? ['--decoder', q(String(values.decoder))] : []), ...(values.model !== undefined ? ['--model', q(String(values.model))] : []), '--out', q(out)].join(' ');
+    const command = ['earshot', 'explain', shellQuote(clipPath), '--method', 'lmac', ...(at !== undefined ? ['--at', String(at)] : []), ...(values.decoder !== undefined ? ['--decoder', shellQuote(String(values.decoder))] : []), ...(values.model !== undefined ? ['--model', shellQuote(String(values.model))] : []), '--out', shellQuote(out)].join(' ');
     await writeFileAtomic(join(out, files.npy), encodeNpy(mask, [F, B]));
     await writeFileAtomic(join(out, files.png), renderMaskPng(magRows, mask, F, B, { deflate: nodeDeflate }));
     await writeWavFile(join(out, files.original), { sampleRate: sr, channels: [original] });

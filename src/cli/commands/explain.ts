@@ -21,7 +21,8 @@ import { nodeDeflate } from '../../render/png-node.ts';
 import type { Command } from '../commands.ts';
 import { loadModel, type LoadedModel } from '../model-loader.ts';
 import { Progress } from '../progress.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options, type OptionSpecs } from '../options.ts';
 
 const SEGMENTATIONS = ['temporal', 'spectral', 'tf'] as const;
 const CONTENTS = ['zero', 'min_data', 'min_inp', 'mean_inp', 'noise'] as const;
@@ -94,34 +95,6 @@ export interface ExplainSettings {
   embed: boolean;
 }
 
-function usageError(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot explain --help\`)`);
-}
-
-function intOption(values: Record<string, unknown>, name: string, min: number, max = 2 ** 31 - 1): number | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usageError(`--${name} must be an integer in [${min}, ${max}], got '${s}'`);
-  return Number(s);
-}
-
-function numOption(values: Record<string, unknown>, name: string, min = -Infinity, exclusiveMin = false): number | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  const s = String(v).trim();
-  const x = Number(s);
-  if (s === '' || !Number.isFinite(x) || x < min || (exclusiveMin && x === min)) usageError(`--${name} must be a number ${exclusiveMin ? '>' : '≥'} ${min}, got '${String(v)}'`);
-  return x;
-}
-
-function enumOption<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], def: T): T {
-  const v = values[name];
-  if (v === undefined) return def;
-  if (!(allowed as readonly string[]).includes(String(v))) usageError(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
-  return v as T;
-}
-
 export const EXPLAIN_OPTIONS = {
   at: { type: 'string' },
   'all-frames': { type: 'boolean' },
@@ -143,43 +116,42 @@ export const EXPLAIN_OPTIONS = {
   batch: { type: 'string' },
   embed: { type: 'boolean' },
   out: { type: 'string', short: 'o' },
-} as const;
+} as const satisfies OptionSpecs;
 
-/** Validate the explainer options (shared by `explain` and `demo`). */
-export function parseSettings(values: Record<string, unknown>): ExplainSettings {
-  const segmentation = enumOption(values, 'segmentation', SEGMENTATIONS, 'temporal');
-  const components = intOption(values, 'components', 1, 115 * 80);
+/** Validate the explainer options (shared by `explain` and `demo`, named by `command` in errors). */
+export function parseSettings(values: Record<string, unknown>, command = 'explain'): ExplainSettings {
+  const o: Options = new Options(command, values);
+  const segmentation = o.oneOf('segmentation', SEGMENTATIONS, 'temporal');
+  const components = o.int('components', { min: 1, max: 115 * 80 });
   let grid: { time: number; freq: number } | undefined;
-  if (values.grid !== undefined) {
+  if (o.has('grid')) {
     const m = /^(\d+)x(\d+)$/.exec(String(values.grid));
-    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) usageError(`--grid must be <time blocks>x<frequency blocks>, e.g. 5x4 or 6x4, got '${String(values.grid)}'`);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) o.fail(`--grid must be <time blocks>x<frequency blocks>, e.g. 5x4 or 6x4, got '${String(values.grid)}'`);
     grid = { time: Number(m[1]), freq: Number(m[2]) };
-    if (segmentation !== 'tf') usageError(`--grid applies to --segmentation tf, not '${segmentation}'`);
+    if (segmentation !== 'tf') o.fail(`--grid applies to --segmentation tf, not '${segmentation}'`);
   }
-  if (components !== undefined && segmentation === 'tf') usageError('--components applies to --segmentation temporal or spectral; use --grid for tf');
-  const content = enumOption(values, 'content', CONTENTS, 'mean_inp');
-  const minData = numOption(values, 'min-data');
-  if (content === 'min_data' && minData === undefined) usageError('--content min_data needs --min-data <value> (the dataset minimum in the normalised domain)');
-  if (content !== 'min_data' && minData !== undefined) usageError(`--min-data applies to --content min_data, not '${content}'`);
-  const model = values.model === undefined ? undefined : String(values.model);
-  if (model === '') usageError('--model must not be empty');
+  if (components !== undefined && segmentation === 'tf') o.fail('--components applies to --segmentation temporal or spectral; use --grid for tf');
+  const content = o.oneOf('content', CONTENTS, 'mean_inp');
+  const minData = o.num('min-data');
+  if (content === 'min_data' && minData === undefined) o.fail('--content min_data needs --min-data <value> (the dataset minimum in the normalised domain)');
+  if (content !== 'min_data' && minData !== undefined) o.fail(`--min-data applies to --content min_data, not '${content}'`);
   return {
     segmentation,
     components,
     grid,
-    method: enumOption(values, 'method', METHODS, 'slime'),
+    method: o.oneOf('method', METHODS, 'slime'),
     content,
     minData,
-    samples: intOption(values, 'samples', 1, 1 << 26),
-    sampler: enumOption(values, 'sampler', SAMPLERS, 'dedup'),
-    distance: enumOption(values, 'distance', DISTANCES, 'cosine'),
-    kernelWidth: numOption(values, 'kernel-width', 0, true),
-    seed: intOption(values, 'seed', 0, 0xffffffff) ?? 0,
-    top: intOption(values, 'top', 1, 1000) ?? 3,
-    batch: intOption(values, 'batch', 1, 1 << 16) ?? 64,
-    model,
-    engine: enumOption(values, 'engine', ENGINE_CHOICES, 'auto'),
-    embed: values.embed === true,
+    samples: o.int('samples', { min: 1, max: 1 << 26 }),
+    sampler: o.oneOf('sampler', SAMPLERS, 'dedup'),
+    distance: o.oneOf('distance', DISTANCES, 'cosine'),
+    kernelWidth: o.num('kernel-width', { min: 0, exclusiveMin: true }),
+    seed: o.int('seed', { def: 0, min: 0, max: 0xffffffff }),
+    top: o.int('top', { def: 3, min: 1, max: 1000 }),
+    batch: o.int('batch', { def: 64, min: 1, max: 1 << 16 }),
+    model: o.string('model', undefined, { nonEmpty: true }),
+    engine: o.oneOf('engine', ENGINE_CHOICES, 'auto'),
+    embed: o.flag('embed'),
   };
 }
 
@@ -290,17 +262,15 @@ function progressFor(label: string): { bar: Progress; onProgress: (done: number,
 }
 
 export async function explainCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('explain', args, EXPLAIN_OPTIONS as unknown as Record<string, { type: 'string' | 'boolean'; short?: string }>);
-  if (positionals.length !== 1) usageError(`explain needs exactly one input WAV file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
-  const out = values.out as string | undefined;
-  if (!out) usageError('explain needs --out <dir>');
-  const settings = parseSettings(values);
-  const allFrames = values['all-frames'] === true;
-  const atSec = numOption(values, 'at', 0);
-  if (allFrames && atSec !== undefined) usageError('--at and --all-frames exclude each other');
-  const every = intOption(values, 'every', 1);
-  if (every !== undefined && !allFrames) usageError('--every applies to --all-frames');
-  const clipPath = positionals[0]!;
+  const o: Options = Options.parse('explain', args, EXPLAIN_OPTIONS);
+  const clipPath = o.onePositional('input WAV file');
+  const out = o.required('out', 'explain needs --out <dir>');
+  const settings = parseSettings(o.values);
+  const allFrames = o.flag('all-frames');
+  const atSec = o.num('at', { min: 0 });
+  if (allFrames && atSec !== undefined) o.fail('--at and --all-frames exclude each other');
+  const every = o.int('every', { min: 1, max: 2 ** 31 - 1 });
+  if (every !== undefined && !allFrames) o.fail('--every applies to --all-frames');
 
   const model = await loadModel(settings.model, { engine: settings.engine, onInfo: (m) => process.stderr.write(`earshot explain: ${m}\n`) });
   try {
@@ -310,7 +280,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     if (!allFrames) {
       let c: number;
       if (atSec !== undefined) {
-        if (atSec > dur) usageError(`--at ${atSec} is past the end of ${clipPath} (${dur.toFixed(3)} s)`);
+        if (atSec > dur) o.fail(`--at ${atSec} is past the end of ${clipPath} (${dur.toFixed(3)} s)`);
         c = secondsToFrame(fe, atSec, clip.nFrames);
       } else {
         const p = await framePredictions(model, clip);

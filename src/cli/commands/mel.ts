@@ -4,7 +4,6 @@
  * .npy is NumPy's format v1.0 (numpy.load reads it); .json is { shape, dtype, frontEnd, data }.
  * Outputs are written atomically (temporary file, then rename).
  */
-import { parseArgs } from 'node:util';
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { dirname, basename, join, extname } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +12,7 @@ import { loadMono } from '../../audio/node.ts';
 import { FrontEnd } from '../../frontend/index.ts';
 import { encodeNpy } from '../../render/npy.ts';
 import type { Command } from '../commands.ts';
+import { Options } from '../options.ts';
 
 /** Write bytes to `path` through a temporary file in the same directory and a rename. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
@@ -35,19 +35,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   }
 }
 
-/** parseArgs with its errors turned into a usage error naming the command. */
-export function parseCommandArgs(
-  command: string,
-  args: string[],
-  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
-  } catch (e) {
-    throw new EarshotError('BAD_USAGE', `${(e as Error).message} (see \`earshot ${command} --help\`)`);
-  }
-}
+// Kept here for the modules that import it from this file (src/model/onnx/cli.ts).
+export { parseCommandArgs } from '../options.ts';
 
 const HELP = `Usage: earshot mel <audio.wav> --out <file.npy|file.json>
 
@@ -60,21 +49,16 @@ Options:
   -o, --out <file>   .npy (NumPy format 1.0) or .json ({ shape, dtype, frontEnd, data })`;
 
 export async function melCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('mel', args, { out: { type: 'string', short: 'o' } });
-  if (positionals.length !== 1) {
-    throw new EarshotError('BAD_USAGE', `mel needs exactly one input WAV file, got ${positionals.length} (see \`earshot mel --help\`)`);
-  }
-  const out = values.out as string | undefined;
-  if (!out) throw new EarshotError('BAD_USAGE', 'mel needs --out <file.npy|file.json>');
+  const o = Options.parse('mel', args, { out: { type: 'string', short: 'o' } });
+  const input = o.onePositional('input WAV file');
+  const out = o.required('out', 'mel needs --out <file.npy|file.json>');
   const ext = extname(out).toLowerCase();
-  if (ext !== '.npy' && ext !== '.json') {
-    throw new EarshotError('BAD_USAGE', `--out must end in .npy or .json, got '${ext || out}'`);
-  }
+  if (ext !== '.npy' && ext !== '.json') o.fail(`--out must end in .npy or .json, got '${ext || out}'`);
   const fe = new FrontEnd();
-  const signal = await loadMono(positionals[0]!, fe.config.sampleRate);
+  const signal = await loadMono(input, fe.config.sampleRate);
   const lm = fe.logMel(signal);
   if (lm.nFrames === 0) {
-    throw new EarshotError('TOO_SHORT', `${positionals[0]}: ${signal.length} samples at ${fe.config.sampleRate} Hz is shorter than one frame (${fe.config.nFft})`);
+    throw new EarshotError('TOO_SHORT', `${input}: ${signal.length} samples at ${fe.config.sampleRate} Hz is shorter than one frame (${fe.config.nFft})`);
   }
   const shape = [lm.nFrames, lm.nMels];
   const bytes =

@@ -28,7 +28,8 @@ import type { Command } from '../commands.ts';
 import { loadModel } from '../model-loader.ts';
 import { Progress } from '../progress.ts';
 import { clipStats } from './explain.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options, usageError, type OptionSpecs } from '../options.ts';
 
 const HELP = `Usage: earshot predict <clip.wav> [options]
 
@@ -53,10 +54,6 @@ Options:
   --label <name>       the output column to report for a multi-class TF.js model
   --chunk <frames>     output frames per forward pass                                   [1024]
   --batch <n>          excerpts per forward pass for TF.js models                          [64]`;
-
-function usageError(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot predict --help\`)`);
-}
 
 export interface PredictSettings {
   model?: string;
@@ -83,49 +80,27 @@ const OPTIONS = {
   label: { type: 'string' },
   chunk: { type: 'string' },
   batch: { type: 'string' },
-} as const;
+} as const satisfies OptionSpecs;
 
-function intOpt(v: unknown, name: string, min: number, max: number, def: number): number {
-  if (v === undefined) return def;
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usageError(`--${name} must be an integer in [${min}, ${max}], got '${s}'`);
-  return Number(s);
-}
-
+/** Validate the options of `earshot predict` (`values` as parseArgs returns them). */
 export function parsePredictSettings(values: Record<string, unknown>): PredictSettings {
-  let threshold: number | undefined;
-  if (values.threshold !== undefined) {
-    const s = String(values.threshold).trim();
-    threshold = Number(s);
-    if (s === '' || !Number.isFinite(threshold) || threshold < 0 || threshold > 1) usageError(`--threshold must be a number in [0, 1], got '${String(values.threshold)}'`);
-  }
-  const out = values.out === undefined ? undefined : String(values.out);
-  if (out === '') usageError('--out must not be empty');
-  const png = values.png === undefined ? undefined : String(values.png);
-  if (png === '') usageError('--png must not be empty');
-  if (png !== undefined && extname(png).toLowerCase() !== '.png') usageError(`--png must name a .png file, got '${png}'`);
-  let format: 'json' | 'csv';
-  if (values.format !== undefined) {
-    const f = String(values.format);
-    if (f !== 'json' && f !== 'csv') usageError(`--format must be json or csv, got '${f}'`);
-    format = f;
-  } else format = out !== undefined && extname(out).toLowerCase() === '.csv' ? 'csv' : 'json';
-  const model = values.model === undefined ? undefined : String(values.model);
-  if (model === '') usageError('--model must not be empty');
-  const label = values.label === undefined ? undefined : String(values.label);
-  const engine = values.engine === undefined ? 'auto' : String(values.engine);
-  if (!['auto', 'tfjs', 'ort', 'ort-web'].includes(engine)) usageError(`--engine must be one of auto, tfjs, ort, ort-web, got '${engine}'`);
+  const o: Options = new Options('predict', values);
+  const threshold = o.num('threshold', { min: 0, max: 1 });
+  const out = o.string('out', undefined, { nonEmpty: true });
+  const png = o.string('png', undefined, { nonEmpty: true });
+  if (png !== undefined && extname(png).toLowerCase() !== '.png') o.fail(`--png must name a .png file, got '${png}'`);
+  const format = o.oneOf('format', ['json', 'csv'] as const, out !== undefined && extname(out).toLowerCase() === '.csv' ? 'csv' : 'json');
   return {
-    model,
-    engine,
+    model: o.string('model', undefined, { nonEmpty: true }),
+    engine: o.oneOf('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto'),
     threshold,
-    median: intOpt(values.median, 'median', 1, 100_000, 1),
+    median: o.int('median', { def: 1, min: 1, max: 100_000 }),
     format,
     out,
     png,
-    label,
-    chunk: intOpt(values.chunk, 'chunk', 1, 1 << 20, 1024),
-    batch: intOpt(values.batch, 'batch', 1, 1 << 16, 64),
+    label: o.string('label'),
+    chunk: o.int('chunk', { def: 1024, min: 1, max: 1 << 20 }),
+    batch: o.int('batch', { def: 64, min: 1, max: 1 << 16 }),
   };
 }
 
@@ -166,7 +141,7 @@ function num80(v: unknown, n: number): Float32Array | null {
 export async function loadPredictModel(spec: string | undefined, label?: string, engine = 'auto'): Promise<PredictModel> {
   const tfjsJson = spec === undefined ? null : await tfjsModelDir(spec);
   if (!tfjsJson) {
-    if (label !== undefined) usageError('--label applies to multi-class TF.js models; the singing-voice CNN has one output');
+    if (label !== undefined) usageError('predict', '--label applies to multi-class TF.js models; the singing-voice CNN has one output');
     const m = await loadModel(spec, { engine, onInfo: (msg) => process.stderr.write(`earshot predict: ${msg}\n`) });
     const cnn = m.classifier;
     return { kind: 'svd-cnn', spec: m.spec, classifier: cnn, column: 0, label: cnn.labels[0]!, stats: m.stats, frontEnd: m.frontEnd, threshold: cnn.threshold, dispose: () => cnn.dispose() };
@@ -183,10 +158,10 @@ export async function loadPredictModel(spec: string | undefined, label?: string,
     let column = 0;
     if (label !== undefined) {
       column = c.labels.indexOf(label);
-      if (column < 0) usageError(`--label '${label}' is not one of the model's labels (${c.labels.join(', ')})`);
+      if (column < 0) usageError('predict', `--label '${label}' is not one of the model's labels (${c.labels.join(', ')})`);
     } else if (c.labels.length > 1) {
       column = c.labels.findIndex((l) => /^(voice|sing|singing|vocals?)$/i.test(l));
-      if (column < 0) usageError(`the model has ${c.labels.length} outputs (${c.labels.join(', ')}); choose one with --label`);
+      if (column < 0) usageError('predict', `the model has ${c.labels.length} outputs (${c.labels.join(', ')}); choose one with --label`);
     }
     const mean = num80(meta.normalization?.mean, frontEnd.nMels);
     const std = num80(meta.normalization?.std, frontEnd.nMels);
@@ -323,10 +298,9 @@ export function predictionsToCSV(r: FramePredictions, label: string): string {
 }
 
 export async function predictCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('predict', args, OPTIONS as unknown as Record<string, { type: 'string' | 'boolean'; short?: string }>);
-  if (positionals.length !== 1) usageError(`predict needs exactly one input WAV file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
-  const s = parsePredictSettings(values);
-  const clip = positionals[0]!;
+  const o: Options = Options.parse('predict', args, OPTIONS);
+  const clip = o.onePositional('input WAV file');
+  const s = parsePredictSettings(o.values);
   const model = await loadPredictModel(s.model, s.label, s.engine);
   try {
     const signal = await loadMono(clip, model.frontEnd.sampleRate);

@@ -10,7 +10,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { EarshotError } from '../../../bindings/errors.ts';
 import { createMaskExplainer, lmacExplainer, magnitudeTarget, MASK_METHODS, predictedClassOf, type MaskExplainer } from '../../explain/attribution/index.ts';
 import { loadLmac } from '../../explain/lmac/index.ts';
 import { Journal, runJobs } from '../../experiments/journal.ts';
@@ -24,7 +23,8 @@ import { RANDOMISATION_TASK, ROAR_TASK, SANITY_TASK_MODULE, type RandomisationIn
 import { crc32 } from '../../model/weights.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import type { Command } from '../commands.ts';
-import { parseCommandArgs, writeFileAtomic } from './mel.ts';
+import { writeFileAtomic } from './mel.ts';
+import { Options, type OptionSpecs } from '../options.ts';
 import { DEFAULT_LMAC_DIR } from './evaluate.ts';
 
 export const DEFAULT_RANDOMISATION_METHODS = ['lmac', 'saliency', 'smoothgrad', 'ig', 'guidedbackprop', 'gradcam', 'gradientshap', 'random'];
@@ -63,25 +63,6 @@ Options:
   -o, --out <dir>        results directory                                     [results/sanity]
   --fresh                start over instead of resuming the journals in --out`;
 
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot sanity --help\`)`);
-}
-
-function intOpt(v: string | boolean | undefined, name: string, dflt: number, min: number, max = 1e9): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !/^-?\d+$/.test(v) || n < min || n > max) usage(`--${name} must be an integer in [${min}, ${max}], got '${String(v)}'`);
-  return n;
-}
-
-function methodList(v: string | boolean | undefined, name: string, dflt: string[]): string[] {
-  const list = v === undefined ? dflt : String(v).split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) usage(`--${name} needs at least one method`);
-  for (const m of list) if (!(MASK_METHODS as readonly string[]).includes(m)) usage(`--${name}: unknown method '${m}' (known: ${MASK_METHODS.join(', ')})`);
-  if (new Set(list).size !== list.length) usage(`--${name} lists a method twice`);
-  return list;
-}
-
 export interface SanitySettings {
   methods: string[];
   roarMethods: string[];
@@ -107,7 +88,7 @@ export interface SanitySettings {
   fresh: boolean;
 }
 
-const OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+const OPTIONS: OptionSpecs = {
   methods: { type: 'string' }, 'roar-methods': { type: 'string' }, skip: { type: 'string' }, corpus: { type: 'string' }, audio: { type: 'string' },
   excerpts: { type: 'string' }, 'roar-train': { type: 'string' }, 'roar-test': { type: 'string' }, fractions: { type: 'string' },
   'roar-steps': { type: 'string' }, 'roar-batch': { type: 'string' }, 'roar-lr': { type: 'string' }, seed: { type: 'string' }, model: { type: 'string' },
@@ -116,40 +97,32 @@ const OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string }> = 
 };
 
 export function parseSanityArgs(args: string[]): SanitySettings {
-  const { values: v, positionals } = parseCommandArgs('sanity', args, OPTIONS);
-  if (positionals.length) usage(`unexpected argument '${positionals[0]}'`);
-  const skip = v.skip as string | undefined;
-  if (skip !== undefined && skip !== 'randomisation' && skip !== 'roar') usage(`--skip must be randomisation or roar, got '${skip}'`);
-  const fractions = ((v.fractions as string | undefined) ?? '0.2,0.5').split(',').map((x) => {
-    const f = Number(x);
-    if (x.trim() === '' || !Number.isFinite(f) || f <= 0 || f >= 1) usage(`--fractions: each fraction must be in (0, 1), got '${x}'`);
-    return f;
-  });
-  const lr = v['roar-lr'] === undefined ? 1e-3 : Number(v['roar-lr']);
-  if (!Number.isFinite(lr) || lr <= 0 || lr > 1) usage(`--roar-lr must be a number in (0, 1], got '${String(v['roar-lr'])}'`);
+  const o: Options = Options.parse('sanity', args, OPTIONS);
+  o.noPositionals();
+  const skip = o.has('skip') ? o.oneOf('skip', ['randomisation', 'roar'] as const) : null;
   return {
-    methods: methodList(v.methods, 'methods', DEFAULT_RANDOMISATION_METHODS),
-    roarMethods: methodList(v['roar-methods'], 'roar-methods', DEFAULT_ROAR_METHODS),
-    skip: (skip as SanitySettings['skip']) ?? null,
-    corpus: (v.corpus as string | undefined) ?? 'corpus',
-    audio: v.audio === undefined ? null : String(v.audio).split(',').map((s) => s.trim()).filter(Boolean),
-    excerpts: intOpt(v.excerpts, 'excerpts', 8, 1, 100_000),
-    roarTrain: intOpt(v['roar-train'], 'roar-train', 256, 2, 1_000_000),
-    roarTest: intOpt(v['roar-test'], 'roar-test', 128, 2, 1_000_000),
-    fractions,
-    roarSteps: intOpt(v['roar-steps'], 'roar-steps', 80, 1, 1_000_000),
-    roarBatch: intOpt(v['roar-batch'], 'roar-batch', 16, 2, 4096),
-    roarLr: lr,
-    seed: intOpt(v.seed, 'seed', 1, 0, 0xffffffff),
-    model: v.model as string | undefined,
-    lmac: (v.lmac as string | undefined) ?? DEFAULT_LMAC_DIR,
-    igSteps: intOpt(v['ig-steps'], 'ig-steps', 50, 1, 100_000),
-    smoothgradSamples: intOpt(v['smoothgrad-samples'], 'smoothgrad-samples', 16, 1, 100_000),
-    gradientshapSamples: intOpt(v['gradientshap-samples'], 'gradientshap-samples', 5, 1, 100_000),
-    perturbationSamples: intOpt(v['perturbation-samples'], 'perturbation-samples', 300, 2, 1 << 24),
-    workers: intOpt(v.workers, 'workers', 1, 1, 64),
-    out: (v.out as string | undefined) ?? join('results', 'sanity'),
-    fresh: v.fresh === true,
+    methods: o.members('methods', MASK_METHODS, DEFAULT_RANDOMISATION_METHODS, 'method'),
+    roarMethods: o.members('roar-methods', MASK_METHODS, DEFAULT_ROAR_METHODS, 'method'),
+    skip,
+    corpus: o.string('corpus', 'corpus'),
+    audio: o.has('audio') ? o.string('audio')!.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    excerpts: o.int('excerpts', { def: 8, min: 1, max: 100_000 }),
+    roarTrain: o.int('roar-train', { def: 256, min: 2, max: 1_000_000 }),
+    roarTest: o.int('roar-test', { def: 128, min: 2, max: 1_000_000 }),
+    fractions: o.numList('fractions', { def: [0.2, 0.5], min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
+    roarSteps: o.int('roar-steps', { def: 80, min: 1, max: 1_000_000 }),
+    roarBatch: o.int('roar-batch', { def: 16, min: 2, max: 4096 }),
+    roarLr: o.num('roar-lr', { def: 1e-3, min: 0, max: 1, exclusiveMin: true }),
+    seed: o.int('seed', { def: 1, min: 0, max: 0xffffffff }),
+    model: o.string('model'),
+    lmac: o.string('lmac', DEFAULT_LMAC_DIR),
+    igSteps: o.int('ig-steps', { def: 50, min: 1, max: 100_000 }),
+    smoothgradSamples: o.int('smoothgrad-samples', { def: 16, min: 1, max: 100_000 }),
+    gradientshapSamples: o.int('gradientshap-samples', { def: 5, min: 1, max: 100_000 }),
+    perturbationSamples: o.int('perturbation-samples', { def: 300, min: 2, max: 1 << 24 }),
+    workers: o.int('workers', { def: 1, min: 1, max: 64 }),
+    out: o.string('out', join('results', 'sanity')),
+    fresh: o.flag('fresh'),
   };
 }
 

@@ -13,7 +13,7 @@ import { readWavFile, writeWavFile } from '../../audio/node.ts';
 import { mixdown } from '../../audio/index.ts';
 import { separate, SEPARATION_METHODS, type SeparateOptions, type SeparationMethod } from '../../separate/index.ts';
 import { loadStems } from '../../separate/stems.ts';
-import { parseCommandArgs } from './mel.ts';
+import { Options, takeKeyValues, type OptionSpecs } from '../options.ts';
 import type { Command } from '../commands.ts';
 
 const HELP = `Usage: earshot separate <mix.wav> --method hpss|repet|nmf [--out DIR] [options]
@@ -57,52 +57,30 @@ const NUMERIC: Array<[flag: string, key: string, methods: SeparationMethod[]]> =
   ['seed', 'seed', ['nmf']],
 ];
 
-function num(flag: string, v: string): number {
-  const x = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isFinite(x)) throw new EarshotError('BAD_USAGE', `--${flag} must be a number, got '${v}'`);
-  return x;
-}
-
 export async function separateCommand(args: string[]): Promise<number> {
-  const spec: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+  const spec: OptionSpecs = {
     method: { type: 'string', short: 'm' },
     out: { type: 'string', short: 'o' },
     'stems-folder': { type: 'string' },
   };
   for (const [flag] of NUMERIC) spec[flag] = { type: 'string' };
   // --stems is repeatable: collect it before parseArgs (parseCommandArgs has no `multiple`).
-  const stems: Record<string, string> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--stems' || a.startsWith('--stems=')) {
-      const v = a === '--stems' ? args[++i] : a.slice('--stems='.length);
-      if (v === undefined) throw new EarshotError('BAD_USAGE', '--stems needs name=file.wav');
-      const eq = v.indexOf('=');
-      if (eq <= 0 || eq === v.length - 1) throw new EarshotError('BAD_USAGE', `--stems must be name=file.wav, got '${v}'`);
-      const name = v.slice(0, eq);
-      if (name in stems) throw new EarshotError('BAD_USAGE', `--stems: stem '${name}' is given twice`);
-      stems[name] = v.slice(eq + 1);
-    } else rest.push(a);
-  }
-  const { values, positionals } = parseCommandArgs('separate', rest, spec as never);
-  if (positionals.length !== 1) {
-    throw new EarshotError('BAD_USAGE', `separate needs exactly one mixture WAV file, got ${positionals.length} (see \`earshot separate --help\`)`);
-  }
-  const mixPath = positionals[0]!;
-  const outDir = (values.out as string | undefined) ?? dirname(mixPath);
+  const { pairs: stems, rest } = takeKeyValues('separate', args, 'stems');
+  const o: Options = Options.parse('separate', rest, spec);
+  const mixPath = o.onePositional('mixture WAV file');
+  const outDir = o.string('out') ?? dirname(mixPath);
   const stem = basename(mixPath, extname(mixPath));
-  const method = values.method as string | undefined;
-  const folder = values['stems-folder'] as string | undefined;
+  const method = o.string('method');
+  const folder = o.string('stems-folder');
   const haveStems = Object.keys(stems).length > 0 || folder !== undefined;
-  if (haveStems && method !== undefined) throw new EarshotError('BAD_USAGE', 'give either --method or --stems/--stems-folder, not both');
-  if (Object.keys(stems).length > 0 && folder !== undefined) throw new EarshotError('BAD_USAGE', 'give either --stems or --stems-folder, not both');
+  if (haveStems && method !== undefined) o.fail('give either --method or --stems/--stems-folder, not both');
+  if (Object.keys(stems).length > 0 && folder !== undefined) o.fail('give either --stems or --stems-folder, not both');
   let names: string[];
   let sources: Float32Array[];
   let sampleRate: number;
   let note = '';
   if (haveStems) {
-    for (const [flag] of NUMERIC) if (values[flag] !== undefined) throw new EarshotError('BAD_USAGE', `--${flag} is a separation option; it does not apply to user stems`);
+    for (const [flag] of NUMERIC) if (o.has(flag)) o.fail(`--${flag} is a separation option; it does not apply to user stems`);
     const r = await loadStems(mixPath, folder !== undefined ? { folder } : { stems });
     names = r.names;
     sources = r.sources;
@@ -110,14 +88,13 @@ export async function separateCommand(args: string[]): Promise<number> {
     for (const [n, rate] of Object.entries(r.resampled)) process.stderr.write(`earshot separate: stem '${n}' resampled from ${rate} Hz to ${sampleRate} Hz\n`);
     if (r.residualAdded) note = `the stems do not sum to the mixture (max difference ${r.maxDifference.toExponential(2)} of its peak): added their difference as the source 'residual'`;
   } else {
-    if (method === undefined) throw new EarshotError('BAD_USAGE', 'separate needs --method hpss|repet|nmf or --stems name=file.wav (see `earshot separate --help`)');
-    if (!(SEPARATION_METHODS as readonly string[]).includes(method)) throw new EarshotError('BAD_USAGE', `--method must be one of ${SEPARATION_METHODS.join(', ')}, got '${method}'`);
+    if (method === undefined) o.fail('separate needs --method hpss|repet|nmf or --stems name=file.wav');
+    o.oneOf('method', SEPARATION_METHODS);
     const opts: Record<string, unknown> = { method };
     for (const [flag, key, methods] of NUMERIC) {
-      const v = values[flag] as string | undefined;
-      if (v === undefined) continue;
-      if (!methods.includes(method as SeparationMethod)) throw new EarshotError('BAD_USAGE', `--${flag} does not apply to --method ${method}`);
-      opts[key] = num(flag, v);
+      if (!o.has(flag)) continue;
+      if (!methods.includes(method as SeparationMethod)) o.fail(`--${flag} does not apply to --method ${method}`);
+      opts[key] = o.num(flag);
     }
     const w = await readWavFile(mixPath);
     for (const m of w.warnings) process.emitWarning(m, 'EarshotWarning');

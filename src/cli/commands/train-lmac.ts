@@ -5,10 +5,10 @@
  * AI, AD); the best decoder goes to --out (decoder.json + decoder.bin), the pre-fine-tuning one
  * to --out/stage1, a resumable checkpoint to --out/checkpoint.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
 import type { Command } from '../commands.ts';
+import { Options } from '../options.ts';
 
 const HELP = `Usage: earshot train-lmac --corpus <dir> --model <dir> --out <dir> [options]
 
@@ -51,86 +51,60 @@ Options:
                           for an earlier checkpoint of the classifier) instead of the seeded init
   --resume                continue from <out>/checkpoint`;
 
-function usage(msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot train-lmac --help\`)`);
-}
-function int(v: unknown, name: string, dflt: number | undefined, min = 1): number | undefined {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+$/.test(v.trim()) || n < min || n > 2 ** 32 - 1) usage(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
-  return n;
-}
-function num(v: unknown, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min || n > max) usage(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);
-  return n;
-}
-
 export async function trainLmacCommand(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        corpus: { type: 'string' },
-        model: { type: 'string' },
-        out: { type: 'string' },
-        epochs: { type: 'string' },
-        'ft-epochs': { type: 'string' },
-        'steps-per-epoch': { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        'ft-lr': { type: 'string' },
-        'lr-decay': { type: 'string' },
-        'lambda-in': { type: 'string' },
-        'lambda-out': { type: 'string' },
-        'lambda-s': { type: 'string' },
-        'lambda-g': { type: 'string' },
-        'bin-threshold': { type: 'string' },
-        'cc-threshold': { type: 'string' },
-        channels: { type: 'string' },
-        valid: { type: 'string' },
-        patience: { type: 'string' },
-        'max-minutes': { type: 'string' },
-        seed: { type: 'string' },
-        workers: { type: 'string' },
-        'max-songs': { type: 'string' },
-        init: { type: 'string' },
-        resume: { type: 'boolean' },
-      },
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (e) {
-    usage((e as Error).message);
-  }
-  const corpus = (values.corpus as string | undefined) ?? 'corpus';
-  const modelDir = resolve((values.model as string | undefined) ?? 'assets/models/svd-default');
-  const out = (values.out as string | undefined) ?? 'assets/models/lmac-default';
+  const o: Options = Options.parse('train-lmac', args, {
+    corpus: { type: 'string' },
+    model: { type: 'string' },
+    out: { type: 'string' },
+    epochs: { type: 'string' },
+    'ft-epochs': { type: 'string' },
+    'steps-per-epoch': { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'ft-lr': { type: 'string' },
+    'lr-decay': { type: 'string' },
+    'lambda-in': { type: 'string' },
+    'lambda-out': { type: 'string' },
+    'lambda-s': { type: 'string' },
+    'lambda-g': { type: 'string' },
+    'bin-threshold': { type: 'string' },
+    'cc-threshold': { type: 'string' },
+    channels: { type: 'string' },
+    valid: { type: 'string' },
+    patience: { type: 'string' },
+    'max-minutes': { type: 'string' },
+    seed: { type: 'string' },
+    workers: { type: 'string' },
+    'max-songs': { type: 'string' },
+    init: { type: 'string' },
+    resume: { type: 'boolean' },
+  }, { positionals: false });
+  const corpus = o.string('corpus', 'corpus');
+  const modelDir = resolve(o.string('model', 'assets/models/svd-default'));
+  const out = o.string('out', 'assets/models/lmac-default');
   const loss: Record<string, number> = {};
   for (const [opt, key] of [['lambda-in', 'lambdaIn'], ['lambda-out', 'lambdaOut'], ['lambda-s', 'lambdaS'], ['lambda-g', 'lambdaG']] as const) {
-    const v = num(values[opt], opt, 0, 1e6);
+    const v = o.num(opt, { min: 0, max: 1e6 });
     if (v !== undefined) loss[key] = v;
   }
   const opts = {
-    epochs: int(values.epochs, 'epochs', undefined),
-    ftEpochs: int(values['ft-epochs'], 'ft-epochs', undefined, 0),
-    stepsPerEpoch: int(values['steps-per-epoch'], 'steps-per-epoch', undefined),
-    batchSize: int(values.batch, 'batch', undefined),
-    learningRate: num(values.lr, 'lr', 1e-9, 1),
-    ftLearningRate: num(values['ft-lr'], 'ft-lr', 1e-9, 1),
-    lrDecay: num(values['lr-decay'], 'lr-decay', 1e-6, 1),
-    binThreshold: num(values['bin-threshold'], 'bin-threshold', 0, 1),
-    ccThreshold: num(values['cc-threshold'], 'cc-threshold', -1, 1),
-    channels: int(values.channels, 'channels', undefined),
-    validExcerpts: int(values.valid, 'valid', undefined),
-    patience: int(values.patience, 'patience', undefined),
-    maxMinutes: num(values['max-minutes'], 'max-minutes', 0, 1e6),
-    seed: int(values.seed, 'seed', undefined, 0),
-    workers: int(values.workers, 'workers', undefined),
+    epochs: o.int('epochs', { min: 1 }),
+    ftEpochs: o.int('ft-epochs', { min: 0 }),
+    stepsPerEpoch: o.int('steps-per-epoch', { min: 1 }),
+    batchSize: o.int('batch', { min: 1 }),
+    learningRate: o.num('lr', { min: 1e-9, max: 1 }),
+    ftLearningRate: o.num('ft-lr', { min: 1e-9, max: 1 }),
+    lrDecay: o.num('lr-decay', { min: 1e-6, max: 1 }),
+    binThreshold: o.num('bin-threshold', { min: 0, max: 1 }),
+    ccThreshold: o.num('cc-threshold', { min: -1, max: 1 }),
+    channels: o.int('channels', { min: 1 }),
+    validExcerpts: o.int('valid', { min: 1 }),
+    patience: o.int('patience', { min: 1 }),
+    maxMinutes: o.num('max-minutes', { min: 0, max: 1e6 }),
+    seed: o.int('seed', { min: 0, max: 0xffffffff }),
+    workers: o.int('workers', { min: 1 }),
   };
-  const maxSongs = int(values['max-songs'], 'max-songs', undefined);
+  const maxSongs = o.int('max-songs', { min: 1 });
   const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
 
   const log = (l: string) => process.stderr.write(l + '\n');
@@ -140,7 +114,7 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
   const { listCorpus } = await import('../../model/dataset.ts');
   const { loadLmacSongs, trainLmac } = await import('../../explain/lmac/train.ts');
   const { loadDecoderFile } = await import('../../explain/lmac/weights.ts');
-  const initDir = values.init as string | undefined;
+  const initDir = o.string('init');
   const init = initDir !== undefined ? { ...(await loadDecoderFile(resolve(initDir))), source: initDir } : undefined;
   const weights = await loadWeights(modelDir);
   const info = await initBackend('wasm');
@@ -161,7 +135,7 @@ export async function trainLmacCommand(args: string[]): Promise<number> {
     ...(Object.keys(loss).length ? { loss } : {}),
     ...(init ? { init } : {}),
     outDir: out,
-    resume: Boolean(values.resume),
+    resume: o.flag('resume'),
     log,
     classifierDir: modelDir,
     command: ['earshot', 'train-lmac', ...args].join(' '),

@@ -4,9 +4,9 @@
  * conv-gradient kernels of earshot's core. Progress on stderr; the best model (by validation
  * frame error) and a resumable checkpoint go to --out.
  */
-import { parseArgs } from 'node:util';
 import { EarshotError } from '../../../bindings/errors.ts';
 import type { Command } from '../commands.ts';
+import { Options } from '../options.ts';
 
 const HELP = `Usage: earshot train --corpus <dir> --out <dir> [options]
 
@@ -41,74 +41,42 @@ Options:
   --workers <n>           threads per batch (data-parallel, BN per part; 1 in a bundle) [cores]
   --no-cache              recompute log-mels instead of using the .f32 caches in the corpus`;
 
-function int(v: unknown, name: string, dflt: number, min = 1): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min || n > 2 ** 32 - 1) {
-    throw new EarshotError('BAD_USAGE', `--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
-  }
-  return n;
-}
-function num(v: unknown, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new EarshotError('BAD_USAGE', `--${name} must be a number in (0, 1], got '${String(v)}'`);
-  return n;
-}
-
-function emaDecay(v: unknown): number {
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !(n > 0 && n < 1)) throw new EarshotError('BAD_USAGE', `--ema must be a number in (0, 1), e.g. 0.999, got '${String(v)}'`);
-  return n;
-}
-
 export async function trainCommand(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        corpus: { type: 'string' },
-        out: { type: 'string' },
-        epochs: { type: 'string' },
-        'steps-per-epoch': { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        'lr-decay': { type: 'string' },
-        patience: { type: 'string' },
-        median: { type: 'string' },
-        seed: { type: 'string' },
-        'no-augment': { type: 'boolean' },
-        resume: { type: 'boolean' },
-        init: { type: 'string' },
-        ema: { type: 'string' },
-        backend: { type: 'string' },
-        'no-cache': { type: 'boolean' },
-        workers: { type: 'string' },
-      },
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (e) {
-    throw new EarshotError('BAD_USAGE', `${(e as Error).message} (see \`earshot train --help\`)`);
-  }
-  const corpus = (values.corpus as string | undefined) ?? 'corpus';
-  const out = (values.out as string | undefined) ?? 'assets/models/svd-default';
-  const backend = (values.backend as string | undefined) ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu') throw new EarshotError('BAD_USAGE', `--backend must be wasm or cpu, got '${backend}'`);
-  const seed = int(values.seed, 'seed', 1, 0);
+  const o: Options = Options.parse('train', args, {
+    corpus: { type: 'string' },
+    out: { type: 'string' },
+    epochs: { type: 'string' },
+    'steps-per-epoch': { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'lr-decay': { type: 'string' },
+    patience: { type: 'string' },
+    median: { type: 'string' },
+    seed: { type: 'string' },
+    'no-augment': { type: 'boolean' },
+    resume: { type: 'boolean' },
+    init: { type: 'string' },
+    ema: { type: 'string' },
+    backend: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    workers: { type: 'string' },
+  }, { positionals: false });
+  const corpus = o.string('corpus', 'corpus');
+  const out = o.string('out', 'assets/models/svd-default');
+  const backend = o.oneOf('backend', ['wasm', 'cpu'] as const, 'wasm');
+  const seed = o.int('seed', { def: 1, min: 0, max: 0xffffffff });
   const opts = {
-    epochs: int(values.epochs, 'epochs', 20),
-    stepsPerEpoch: int(values['steps-per-epoch'], 'steps-per-epoch', 2000),
-    batchSize: int(values.batch, 'batch', 32, 2),
-    learningRate: num(values.lr, 'lr', 1e-3),
-    lrDecay: num(values['lr-decay'], 'lr-decay', 0.85),
-    patience: int(values.patience, 'patience', 5),
-    medianFrames: int(values.median, 'median', 56),
-    ema: values.ema === undefined ? 0 : emaDecay(values.ema),
+    epochs: o.int('epochs', { def: 20, min: 1 }),
+    stepsPerEpoch: o.int('steps-per-epoch', { def: 2000, min: 1 }),
+    batchSize: o.int('batch', { def: 32, min: 2 }),
+    learningRate: o.num('lr', { def: 1e-3, min: 0, max: 1, exclusiveMin: true }),
+    lrDecay: o.num('lr-decay', { def: 0.85, min: 0, max: 1, exclusiveMin: true }),
+    patience: o.int('patience', { def: 5, min: 1 }),
+    medianFrames: o.int('median', { def: 56, min: 1 }),
+    ema: o.num('ema', { def: 0, min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, example: '0.999' }),
     seed,
     // One thread per core by default; inside a bundle (dist/) worker threads cannot start: 1.
-    workers: int(values.workers, 'workers', (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1),
+    workers: o.int('workers', { min: 1, def: (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1 }),
   };
 
   // Loaded lazily so `earshot --help` does not start TF.js.
@@ -131,20 +99,21 @@ export async function trainCommand(args: string[]): Promise<number> {
   const progress = (what: string) => (done: number, total: number) => {
     if (done === total || done % 10 === 0) log(`train: ${what} log-mel ${done}/${total}`);
   };
-  const train = await loadSongs(pick('train'), { cache: !values['no-cache'], onProgress: progress('training') });
-  const valid = await loadSongs(pick('valid'), { cache: !values['no-cache'], accompaniment: false, onProgress: progress('validation') });
+  const train = await loadSongs(pick('train'), { cache: !o.flag('no-cache'), onProgress: progress('training') });
+  const valid = await loadSongs(pick('valid'), { cache: !o.flag('no-cache'), accompaniment: false, onProgress: progress('validation') });
   log(`train: ${train.length} training and ${valid.length} validation songs loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const stats = bandStats(train);
   let start = initWeights(seed, { normalization: statsToJSON(stats) });
   let initialisedFrom: string | undefined;
-  if (values.init !== undefined) {
-    const from = await loadWeights(values.init as string);
+  const initDir = o.string('init');
+  if (initDir !== undefined) {
+    const from = await loadWeights(initDir);
     const arch = JSON.stringify(from.info.architecture);
     if (arch !== JSON.stringify(start.info.architecture)) {
-      throw new EarshotError('BAD_USAGE', `--init ${String(values.init)}: its architecture ${arch} is not the singing-voice CNN's ${JSON.stringify(start.info.architecture)}`);
+      throw new EarshotError('BAD_USAGE', `--init ${initDir}: its architecture ${arch} is not the singing-voice CNN's ${JSON.stringify(start.info.architecture)}`);
     }
     const { crc32, serializeWeights } = await import('../../model/weights.ts');
-    initialisedFrom = `${from.info.id} (${String(values.init)}, weights CRC-32 ${crc32(serializeWeights(from).bin)})`;
+    initialisedFrom = `${from.info.id} (${initDir}, weights CRC-32 ${crc32(serializeWeights(from).bin)})`;
     start = { info: { ...start.info, id: `${from.info.id}+ft-${seed}` }, tensors: from.tensors };
     log(`train: starting from ${initialisedFrom}`);
   }
@@ -152,9 +121,9 @@ export async function trainCommand(args: string[]): Promise<number> {
   try {
     const r = await trainModel(model, train, valid, stats, {
       ...opts,
-      augment: values['no-augment'] ? false : undefined,
+      augment: o.flag('no-augment') ? false : undefined,
       outDir: out,
-      resume: Boolean(values.resume),
+      resume: o.flag('resume'),
       ...(initialisedFrom ? { initialisedFrom } : {}),
       log,
       command: ['earshot', 'train', ...args].join(' '),

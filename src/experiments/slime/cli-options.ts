@@ -1,7 +1,6 @@
 /** Option parsing shared by the `earshot experiment stability | content | groundtruth` commands. */
 import { availableParallelism } from 'node:os';
-import { EarshotError } from '../../../bindings/errors.ts';
-import { parseCommandArgs } from '../../cli/commands/mel.ts';
+import { Options, shellQuote, type OptionSpecs } from '../../cli/options.ts';
 import { CONTENT_TYPES, type ContentType } from '../../explain/content.ts';
 import type { CommonOptions } from './common.ts';
 
@@ -28,68 +27,31 @@ export const COMMON_OPTIONS = {
   journal: { type: 'string' },
   fresh: { type: 'boolean' },
   quiet: { type: 'boolean' },
-} as const;
+} as const satisfies OptionSpecs;
 
-export function usage(cmd: string, msg: string): never {
-  throw new EarshotError('BAD_USAGE', `${msg} (see \`earshot experiment ${cmd} --help\`)`);
+/** parseArgs of `earshot experiment <cmd>` with the common options plus `extra`. */
+export function parse(cmd: string, args: string[], extra: OptionSpecs): Options {
+  return Options.parse(`experiment ${cmd}`, args, { ...COMMON_OPTIONS, ...extra });
 }
 
-export function parse(cmd: string, args: string[], extra: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
-  return parseCommandArgs(`experiment ${cmd}`, args, { ...COMMON_OPTIONS, ...extra } as Record<string, { type: 'string' | 'boolean'; short?: string }>);
+/** A comma-separated list of content types (each at most once). */
+export function contents(o: Options, name: string, def: readonly ContentType[]): ContentType[] {
+  return o.members(name, CONTENT_TYPES, def, 'content type');
 }
 
-export function int(cmd: string, v: unknown, name: string, def: number, min = 1, max = 2 ** 31 - 1): number {
-  if (v === undefined) return def;
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) usage(cmd, `--${name} must be an integer in [${min}, ${max}], got '${s}'`);
-  return Number(s);
-}
-
-export function num(cmd: string, v: unknown, name: string, def: number, min: number): number {
-  if (v === undefined) return def;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x <= min) usage(cmd, `--${name} must be a number > ${min}, got '${String(v)}'`);
-  return x;
-}
-
-export function intList(cmd: string, v: unknown, name: string, def: number[], min = 1): number[] {
-  if (v === undefined) return def;
-  const parts = String(v).split(',').map((s) => s.trim().replace(/_/g, ''));
-  const out = parts.map((s) => {
-    if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > 1 << 26) usage(cmd, `--${name} must be a comma-separated list of integers ≥ ${min}, got '${String(v)}'`);
-    return Number(s);
-  });
-  if (new Set(out).size !== out.length) usage(cmd, `--${name} lists a value twice: '${String(v)}'`);
-  return out;
-}
-
-export function contents(cmd: string, v: unknown, def: readonly ContentType[]): ContentType[] {
-  if (v === undefined) return [...def];
-  const out = String(v).split(',').map((s) => s.trim());
-  for (const c of out) if (!(CONTENT_TYPES as readonly string[]).includes(c)) usage(cmd, `--contents: '${c}' is not one of ${CONTENT_TYPES.join(', ')}`);
-  return out as ContentType[];
-}
-
-export function common(cmd: string, values: Record<string, unknown>, defOut: string): CommonOptions & { distance: 'euclidean' | 'cosine'; kernelWidth: number } {
-  const engine = String(values.engine ?? 'auto');
-  if (!['auto', 'tfjs', 'ort', 'ort-web'].includes(engine)) usage(cmd, `--engine must be one of auto, tfjs, ort, ort-web, got '${engine}'`);
-  const distance = String(values.distance ?? 'euclidean');
-  if (distance !== 'euclidean' && distance !== 'cosine') usage(cmd, `--distance must be euclidean or cosine, got '${distance}'`);
-  const model = values.model === undefined ? undefined : String(values.model);
-  if (model === '') usage(cmd, '--model must not be empty');
+export function common(o: Options, defOut: string): CommonOptions & { distance: 'euclidean' | 'cosine'; kernelWidth: number } {
   return {
-    model,
-    engine,
-    workers: int(cmd, values.workers, 'workers', Math.min(2, availableParallelism()), 1, 64),
-    batch: int(cmd, values.batch, 'batch', 64, 1, 1 << 16),
-    out: String(values.out ?? defOut),
-    journalDir: values.journal === undefined ? undefined : String(values.journal),
-    fresh: values.fresh === true,
-    progress: values.quiet !== true,
-    distance,
-    kernelWidth: num(cmd, values['kernel-width'], 'kernel-width', 0.25, 0),
+    model: o.string('model', undefined, { nonEmpty: true }),
+    engine: o.oneOf('engine', ['auto', 'tfjs', 'ort', 'ort-web'] as const, 'auto'),
+    workers: o.int('workers', { def: Math.min(2, availableParallelism()), min: 1, max: 64 }),
+    batch: o.int('batch', { def: 64, min: 1, max: 1 << 16 }),
+    out: o.string('out', defOut),
+    journalDir: o.string('journal'),
+    fresh: o.flag('fresh'),
+    progress: !o.flag('quiet'),
+    distance: o.oneOf('distance', ['euclidean', 'cosine'] as const, 'euclidean'),
+    kernelWidth: o.num('kernel-width', { def: 0.25, min: 0, exclusiveMin: true }),
   };
 }
 
-const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-export const commandLine = (cmd: string, args: string[]) => ['earshot', 'experiment', cmd, ...args.map(q)].join(' ');
+export const commandLine = (cmd: string, args: string[]) => ['earshot', 'experiment', cmd, ...args.map(shellQuote)].join(' ');
