@@ -293,6 +293,32 @@ test('ema: the validated and saved model is the moving average of the per-step w
   }
 });
 
+test('validationClassifier: validation through another engine (ONNX Runtime) gives the same epoch metrics as the training model', async () => {
+  const songs = [syntheticSong('a', 41, 260), syntheticSong('b', 42, 260)];
+  const valid = [{ ...syntheticSong('v', 43, 200, false), split: 'valid' as const }];
+  const opts = { epochs: 1, stepsPerEpoch: 2, batchSize: 8, seed: 4, medianFrames: 5, frontEnd: FE, log: () => {} };
+  const plain = tinyModel(12, songs);
+  const r1 = await trainModel(plain.model, songs, valid, plain.stats, opts);
+  plain.model.dispose();
+  const { createClassifier } = await import('../src/model/engines.ts');
+  const other = tinyModel(12, songs);
+  const engines: string[] = [];
+  const r2 = await trainModel(other.model, songs, valid, other.stats, {
+    ...opts,
+    validationClassifier: async (w) => {
+      const c = await createClassifier(w, { engine: 'auto' });
+      engines.push(c.engine);
+      return c;
+    },
+  });
+  other.model.dispose();
+  assert.equal(engines.length, 1);
+  const a = r1.history[0]!.valid!;
+  const b = r2.history[0]!.valid!;
+  assert.ok(Math.abs(a.error - b.error) <= 1 / a.frames + 1e-12, `validation error ${a.error} (training model) vs ${b.error} (${engines[0]})`);
+  assert.ok(Math.abs(a.threshold - b.threshold) <= 0.011, `threshold ${a.threshold} vs ${b.threshold}`);
+});
+
 test('earshot train rejects bad usage before loading anything; an empty corpus is a named error', async () => {
   const bad: Array<[string[], RegExp]> = [
     [['--epochs=-1'], /--epochs must be an integer ≥ 1/],
@@ -303,6 +329,7 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
     [['--backend', 'gpu'], /--backend must be wasm or cpu/],
     [['--ema', '1.5'], /--ema must be a number in \(0, 1\)/],
     [['--ema', '1'], /--ema must be a number in \(0, 1\)/],
+    [['--validate-engine', 'gpu'], /--validate-engine must be one of auto, tfjs, ort/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['stray.wav'], /positional/i],
   ];

@@ -232,6 +232,11 @@ export interface TrainOptions {
    * the raw Adam iterate.
    */
   ema?: number;
+  /**
+   * Builds the classifier that predicts the validation songs from the current weights (e.g. an
+   * ONNX Runtime session: validation is only forward passes). Default: the training model itself.
+   */
+  validationClassifier?: (w: WeightSet) => Promise<{ predictFrames(spec: Float32Array, frames: number): Promise<Float32Array>; dispose(): void }>;
   /** Where the starting weights came from when not a fresh initialisation (recorded in the metadata). */
   initialisedFrom?: string;
   /** Progress lines per epoch (default 20). */
@@ -272,7 +277,7 @@ interface CheckpointState {
 }
 
 function resolveOptions(o: TrainOptions) {
-  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'initialisedFrom', 'ema', 'reportsPerEpoch', 'frontEnd', 'workers'];
+  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'initialisedFrom', 'ema', 'validationClassifier', 'reportsPerEpoch', 'frontEnd', 'workers'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown training option '${k}' (expected ${known.join(', ')})`);
   return {
     epochs: checkInt(o.epochs ?? 20, 'epochs', 1),
@@ -420,7 +425,16 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
     // Validate (and save) the averaged weights; the raw iterate goes back in afterwards.
     const raw = ema ? (await model.toWeights()).tensors : null;
     if (ema) model.setWeights(ema);
-    const probs = await predictSongs(model, valid, stats);
+    let probs: Float32Array[];
+    if (options.validationClassifier) {
+      const c = await options.validationClassifier(await model.toWeights());
+      try {
+        probs = [];
+        for (const s of valid) probs.push(await c.predictFrames(normaliseSong(s, stats), s.nFrames));
+      } finally {
+        c.dispose();
+      }
+    } else probs = await predictSongs(model, valid, stats);
     const vm = tuneThreshold(probs, valid.map((s) => s.labels), o.medianFrames);
     const seconds = (Date.now() - e0) / 1000;
     const rec: EpochRecord = {
