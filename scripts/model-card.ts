@@ -28,15 +28,31 @@ const stats = { mean: Float32Array.from(info.normalization.mean), std: Float32Ar
 const clf = await createClassifier(weights, { engine: 'auto', onInfo: (m) => console.error(`model-card: ${m}`) });
 
 const entries = await listCorpus(values.corpus!);
+const manifest = JSON.parse(await readFile(join(resolve(values.corpus!), 'manifest.json'), 'utf8'));
+const songMeta = new Map<string, any>(manifest.songs.map((s: any) => [s.id, s]));
+// Breakdowns of the test error by what makes a song hard: accompaniment kind and vocal level.
+const snrBand = (db: number | undefined) => (db === undefined ? 'no vocals' : db < 0 ? 'vocals < 0 dB' : db < 5 ? 'vocals 0–5 dB' : 'vocals ≥ 5 dB');
 async function split(name: 'valid' | 'test') {
   const songs = await loadSongs(entries.filter((e) => e.split === name), { accompaniment: false });
   const probs: Float32Array[] = [];
   for (const s of songs) probs.push(await clf.predictFrames(normaliseSong(s, stats), s.nFrames));
   const labels = songs.map((s) => s.labels);
-  return { songs: songs.length, filtered: evaluate(probs, labels, threshold, median), raw: evaluate(probs, labels, threshold, 1) };
+  const groups = new Map<string, { p: Float32Array[]; l: Uint8Array[] }>();
+  songs.forEach((s, i) => {
+    const m = songMeta.get(s.id);
+    for (const key of [`accompaniment: ${m?.accompaniment?.kind ?? '?'}`, snrBand(m?.singer ? m.vocalToAccompDb : undefined)]) {
+      const g = groups.get(key) ?? { p: [], l: [] };
+      g.p.push(probs[i]!);
+      g.l.push(labels[i]!);
+      groups.set(key, g);
+    }
+  });
+  const breakdown = [...groups].sort((a, b) => a[0].localeCompare(b[0])).map(([key, g]) => ({ key, songs: g.p.length, metrics: evaluate(g.p, g.l, threshold, median) }));
+  return { songs: songs.length, filtered: evaluate(probs, labels, threshold, median), raw: evaluate(probs, labels, threshold, 1), breakdown };
 }
 const test = await split('test');
 const valid = await split('valid');
+const summary = manifest.summary ?? {};
 
 const fe = new FrontEnd();
 async function clip(file: string) {
@@ -73,10 +89,11 @@ ${t.command ?? '(unknown)'}
 \`\`\`
 
 seed ${t.seed}, ${t.options?.epochs} epochs × ${t.options?.stepsPerEpoch} steps × ${t.options?.batchSize} excerpts, Adam lr ${t.options?.learningRate} × ${t.options?.lrDecay}/epoch,
-augmentation ${JSON.stringify(t.options?.augment ?? {})}; best epoch ${t.bestEpoch} of ${(t.history ?? []).length} run;
-finished ${t.finished ?? '?'}.
+augmentation ${JSON.stringify(t.options?.augment ?? {})}${t.options?.ema ? `; weights averaged over steps (EMA, decay ${t.options.ema}), which is what is validated and saved` : ''}; best epoch ${t.bestEpoch} of ${(t.history ?? []).length} run;
+finished ${t.finished ?? '?'}.${t.initialisedFrom ? `\n\n**Started from** ${t.initialisedFrom} (\`--init\`: fine-tuned, not trained from scratch; see below).` : ''}
 
-**Data.** The offline corpus of \`scripts/corpus/\` (seed 1; docs/corpus.md): 180 songs, 81 min, vocals by
+**Data.** The offline corpus of \`scripts/corpus/\` (seed ${manifest.seed}; docs/corpus.md): ${summary.all?.songs} songs, ${Math.round(summary.all?.minutes ?? 0)} min
+(train ${summary.train?.songs} / validation ${summary.valid?.songs} / test ${summary.test?.songs} songs), vocals by
 festival (singing mode) and espeak-ng (sung-like SSML) with pitch/vibrato variants, accompaniment
 from fluidsynth renders of generated MIDI (FluidR3 GM, MIT), Sonic Pi samples (CC0) and Wesnoth's
 music (GPL-2+); train/valid/test split **by song, voice and accompaniment source**. The bundled real
@@ -92,6 +109,12 @@ Threshold ${threshold} (tuned on the validation split), decisions median-filtere
 ${row(`test (${test.songs} held-out songs)`, test.filtered)}
 ${row('test, no median filter', test.raw)}
 ${row(`validation (${valid.songs} songs)`, valid.filtered)}
+
+Test split by accompaniment kind and by vocal-to-accompaniment level (same threshold and filter):
+
+| test songs | songs | frame error | recall | specificity |
+|---|---:|---:|---:|---:|
+${test.breakdown.map((b) => `| ${b.key} | ${b.songs} | ${pct(b.metrics.error)} | ${b.key === 'no vocals' ? '— (no voiced frames)' : pct(b.metrics.recall)} | ${pct(b.metrics.specificity)} |`).join('\n')}
 
 Target (issue 4): frame error ≤ 10 % on the held-out test split. For reference, the veracity
 paper's model reports 11.54 % error, recall 89.61 %, specificity 87.46 % on Jamendo (real music).
