@@ -4,12 +4,19 @@
  * per-epoch validation numbers, the best epoch, training time. The numbers come from the files,
  * never typed by hand.
  *
- *   node --import tsx bench/lmac-card.ts [assets/models/lmac-default]
+ *   node --import tsx bench/lmac-card.ts [assets/models/lmac-default] [--classifier-note TEXT] [--machine TEXT]
+ *
+ * --classifier-note says which state of the classifier the fingerprint is (the weights change
+ * when the default model is retrained); --machine says what else ran while training.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 
-const dir = process.argv[2] ?? 'assets/models/lmac-default';
+const cli = parseArgs({ allowPositionals: true, options: { 'classifier-note': { type: 'string' }, machine: { type: 'string' } } });
+const dir = cli.positionals[0] ?? 'assets/models/lmac-default';
+const classifierNote = cli.values['classifier-note'] ?? 'That is `assets/models/svd-default/` as frozen at 09:55 UTC on 2026-11-27.';
+const machineNote = cli.values.machine ?? 'on the shared 2-core machine while other jobs ran (load average 15–25)';
 type Rec = { stage: string; epoch: number; learningRate: number; train: Record<string, number>; valid: Record<string, number>; seconds: number; msPerStep: number };
 const read = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const m = read(join(dir, 'decoder.json'));
@@ -45,8 +52,7 @@ mask on the linear STFT magnitude (115 frames × 513 bins) in one forward pass.
 
 - **Explains:** classifier \`${m.classifier.id}\`, fingerprint \`${m.classifier.fingerprint}\` (CRC-32 of its
   float32 tensors; \`loadLmac\` refuses any other classifier), decision threshold ${m.classifier.threshold} (defines
-  the predicted class c), labels ${JSON.stringify(m.classifier.labels)}. That is \`assets/models/svd-default/\` as frozen at
-  09:55 UTC on 2026-11-27.
+  the predicted class c), labels ${JSON.stringify(m.classifier.labels)}. ${classifierNote}
 - **Architecture:** \`${m.architecture.name}\`, layers ${m.architecture.layers.join(' + ')}, ${m.architecture.channels} channels, frequency map
   ${m.architecture.nMels} → ${m.architecture.bins} initialised from the transposed mel filterbank.
 - **Loss:** λ_in ${m.loss.lambdaIn}, λ_out ${m.loss.lambdaOut}, λ_s ${m.loss.lambdaS}${m.loss.lambdaG !== undefined ? `, fine-tuning λ_g ${m.loss.lambdaG} (binarisation ${t.ft?.binThreshold}, cross-correlation gate ${t.ft?.ccThreshold})` : ''}.
@@ -55,7 +61,7 @@ mask on the linear STFT magnitude (115 frames × 513 bins) in one forward pass.
 - **Seed:** ${t.seed}; batch ${o.batchSize}, ${o.stepsPerEpoch} steps per epoch, Adam lr ${o.learningRate} (FT ${o.ftLearningRate}), patience ${o.patience}, ${o.validExcerpts} validation excerpts (fixed, seeded), ${t.trainSongs} training / ${t.validSongs} validation songs of the in-project corpus, backend ${t.backend}.
 ${init ? `- **Warm-start chain:** ${chain(init)}` : '- **Initialisation:** seeded (Glorot projections, mel-derived frequency map).'}
 ${init ? `- **Warm start:** initialised from \`${init.source}\` — a decoder trained by \`${init.command}\` for classifier fingerprint \`${init.classifier?.fingerprint}\` (${init.classifier?.fingerprint === m.classifier.fingerprint ? 'the same classifier' : 'an earlier checkpoint of the same training run'}; its best ${init.stage} epoch ${init.bestEpoch}${init.valid ? `: validation loss ${f(init.valid.loss)}, P(c) masked-in ${f(init.valid.pIn)} / masked-out ${f(init.valid.pOut)}` : ''}).` : ''}
-- **Training time:** ${(total / 60).toFixed(1)} min for the epochs below${init ? ` + ${(chainSeconds(init) / 60).toFixed(1)} min of the warm-start run(s) = ${((total + chainSeconds(init)) / 60).toFixed(1)} min in all` : ''}, on the shared 2-core machine while other jobs ran (load average 15–25).
+- **Training time:** ${(total / 60).toFixed(1)} min for the epochs below${init ? ` + ${(chainSeconds(init) / 60).toFixed(1)} min of the warm-start run(s) = ${((total + chainSeconds(init)) / 60).toFixed(1)} min in all` : ''}, ${machineNote}.
 
 ## Validation (fixed excerpts of the validation songs; c = the classifier's decision)
 
