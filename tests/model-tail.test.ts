@@ -22,7 +22,7 @@ test.before(async () => {
 });
 test.after(() => model.dispose());
 
-test('tailLogits(activations(x)[layer], layer) = logits(x) to 1e-5 for every layer it accepts; no tensor leaks', () => {
+test('tailLogits(activations(x)[layer], layer) = logits(x) to 1e-5 (relative) for every layer it accepts; no tensor leaks', () => {
   const padded = readF32('cnn/padded_norm.f32');
   const two = new Float32Array(2 * T * F);
   two.set(padded.subarray(0, T * F));
@@ -37,7 +37,9 @@ test('tailLogits(activations(x)[layer], layer) = logits(x) to 1e-5 for every lay
     const z = model.tailLogits(acts[layer]!, layer);
     assert.equal(z.shape, [2, 1], layer);
     const err = maxAbsErr(z.dataSync() as Float32Array, want);
-    assert.ok(err <= 1e-5, `${layer}: |tail − logits| = ${err}`);
+    // Relative to the logits' size: the tail re-associates sums, so float32 rounding scales with |logit|.
+    const scale = 1 + Math.max(...Array.from(want, Math.abs));
+    assert.ok(err <= 1e-5 * scale, `${layer}: |tail − logits| = ${err} (allowed ${1e-5 * scale})`);
     z.dispose();
   }
   assert.is(tf.memory().numTensors, before, 'tailLogits leaves no tensors behind');
