@@ -122,7 +122,12 @@ try {
       scale = Math.max(scale, Math.abs(ref.grad[i]!));
       diff = Math.max(diff, Math.abs(ref.grad[i]! - mine.grad[i]!));
     }
-    checks.push(`${domain}: logit earshot ${mine.logit.toFixed(5)}, PyTorch ${ref.logit.toFixed(5)}; d logit / d input max |Δ| / max |g| = ${(diff / scale).toExponential(2)} (${ref.grad.length} values)`);
+    // A max-pool window whose two largest inputs tie to float rounding routes its gradient to
+    // whichever the engine's forward picked, so a few values may differ by a whole gradient
+    // contribution while the rest agree to float precision: count them.
+    let off = 0;
+    for (let i = 0; i < ref.grad.length; i++) if (Math.abs(ref.grad[i]! - mine.grad[i]!) > 1e-4 * scale) off++;
+    checks.push(`${domain}: logit earshot ${mine.logit.toFixed(5)}, PyTorch ${ref.logit.toFixed(5)}; d logit / d input max |Δ| / max |g| = ${(diff / scale).toExponential(2)} (${ref.grad.length} values, ${off} of them off by more than 1e-4 · max |g|)`);
     if (!(diff / scale <= 1e-4)) log(`WARNING: ${domain} gradients differ: ${diff / scale}`);
     log(`${domain}: earshot …`);
     const ort1 = await timeAttack(domain, 'ort', 1);
