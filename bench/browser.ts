@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const body =
     `Produced by \`npm run bench:browser -- --append\` (\`node --import tsx bench/browser.ts\`) on ${when}: headless Chromium ${chromium} (Debian), ` +
     `${cpus().length} logical cores (${cpus()[0]?.model ?? '?'}), the page served cross-origin isolated by scripts/serve.mjs, every figure measured inside ` +
-    `the web app's Web Worker (src/browser/worker.ts). Machine load (1-min average) ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end: other jobs shared the cores, so compare rows with each other rather than with other sections. Model: assets/models/svd-default. SLIME: assets/lena-sung.wav at 1.5 s, temporal d = 10, ` +
+    `the web app's Web Worker (src/browser/worker.ts). Machine load (1-min average) ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end${Math.max(loadBefore, loadavg()[0]!) > 2.5 ? ': other jobs shared the cores, so compare rows with each other rather than with other sections' : ' (the machine was otherwise idle)'}. Model: assets/models/svd-default. SLIME: assets/lena-sung.wav at 1.5 s, temporal d = 10, ` +
     `content mean_inp, dedup sampler with the default N_s = 50 000 (so ≤ 2^10 distinct forward passes), batch 64; time from the request to the ` +
     `explanation JSON, heatmap pixels and listenable audio.\n\n${table}\n`;
   console.log(body);
