@@ -61,10 +61,8 @@ export interface NumBounds {
   example?: string;
 }
 
-/** Quote `s` for a POSIX shell unless it needs none (to record the command line of a run). */
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+// Recorded command lines are quoted by one function, shared with the browser-safe explain core.
+export { shellQuote } from './shell.ts';
 
 /** "a or b" for two choices, "one of a, b, c" for more. */
 export function choices(allowed: readonly string[]): string {

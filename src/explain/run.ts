@@ -10,6 +10,7 @@
  * normalised, padded log-mel of a clip (the front end of methods.md §1).
  */
 import { EarshotError } from '../../bindings/errors.ts';
+import { shellQuote } from '../cli/shell.ts';
 import { FrontEnd } from '../frontend/frontend.ts';
 import type { FrontEndConfig } from '../frontend/config.ts';
 import type { BandStats } from '../frontend/stats.ts';
@@ -55,8 +56,6 @@ export function explainOptionsOf(s: ExplainRunSettings, stats: BandStats): Expla
   if (s.kernelWidth !== undefined) o.kernelWidth = s.kernelWidth;
   return o;
 }
-
-const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The `earshot explain` command line that reproduces one explanation (`model`: its --model, if any). */
 export function reproduceCommand(clip: string, atSeconds: number, s: ExplainRunSettings, model: string | undefined, out: string): string {
