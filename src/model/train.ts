@@ -311,8 +311,8 @@ function fmtTime(s: number): string {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
 }
 
-/** Frame-wise P(voice) of songs through the model's fully-convolutional form. */
-export async function predictSongs(model: TrainableModel, songs: Song[], stats: BandStats): Promise<Float32Array[]> {
+/** Frame-wise P(voice) of songs through a model's (or another engine's) fully-convolutional form. */
+export async function predictSongs(model: Pick<TrainableModel, 'predictFrames'>, songs: Song[], stats: BandStats): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const s of songs) out.push(await model.predictFrames(normaliseSong(s, stats), s.nFrames));
   return out;
@@ -427,10 +427,9 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
     if (ema) model.setWeights(ema);
     let probs: Float32Array[];
     if (options.validationClassifier) {
-      const c = await options.validationClassifier(await model.toWeights());
+      const c = await options.validationClassifier(ema ? { info: model.info, tensors: ema } : await model.toWeights());
       try {
-        probs = [];
-        for (const s of valid) probs.push(await c.predictFrames(normaliseSong(s, stats), s.nFrames));
+        probs = await predictSongs(c, valid, stats);
       } finally {
         c.dispose();
       }

@@ -306,6 +306,15 @@ export function serializeWeights(w: WeightSet, opts: SerializeOptions = {}): { j
 /** Where weights come from: a directory with model.json + weights.bin (Node), or the two in memory. */
 export type WeightSource = string | { json: string | object; bin: ArrayBuffer | Uint8Array };
 
+/**
+ * A model's identity: CRC-32 over its float32 tensors in file order (what `weights.bin` holds
+ * when saved as float32). L-MAC decoders name the classifier they explain by it, and a fine-tuned
+ * model records the one it started from.
+ */
+export function weightsFingerprint(w: WeightSet): string {
+  return crc32(serializeWeights(w, { dtype: 'float32' }).bin);
+}
+
 /** Load and validate a weight file (see parseWeights). */
 export async function loadWeights(source: WeightSource): Promise<WeightSet> {
   if (typeof source !== 'string') {

@@ -87,7 +87,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { initBackend } = await import('../../model/backend.ts');
   const { registerWasmTrainingKernels } = await import('../../model/wasm_kernels.ts');
   const { createSvdCnn } = await import('../../model/svdcnn.ts');
-  const { initWeights, loadWeights } = await import('../../model/weights.ts');
+  const { initWeights, loadWeights, weightsFingerprint } = await import('../../model/weights.ts');
   const { listCorpus, loadSongs, bandStats } = await import('../../model/dataset.ts');
   const { trainModel } = await import('../../model/train.ts');
   const { statsToJSON } = await import('../../frontend/index.ts');
@@ -116,8 +116,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     if (arch !== JSON.stringify(start.info.architecture)) {
       throw new EarshotError('BAD_USAGE', `--init ${initDir}: its architecture ${arch} is not the singing-voice CNN's ${JSON.stringify(start.info.architecture)}`);
     }
-    const { crc32, serializeWeights } = await import('../../model/weights.ts');
-    initialisedFrom = `${from.info.id} (${initDir}, weights CRC-32 ${crc32(serializeWeights(from).bin)})`;
+    initialisedFrom = `${from.info.id} (${initDir}, weights CRC-32 ${weightsFingerprint(from)})`;
     start = { info: { ...start.info, id: `${from.info.id}+ft-${seed}` }, tensors: from.tensors };
     log(`train: starting from ${initialisedFrom}`);
   }

@@ -14,7 +14,7 @@
  * `saveDecoderFile(dir)` import node:fs lazily and write atomically (temp + rename).
  */
 import { EarshotError } from '../../../bindings/errors.ts';
-import { crc32, serializeWeights, type WeightSet } from '../../model/weights.ts';
+import { crc32, weightsFingerprint, type WeightSet } from '../../model/weights.ts';
 import { checkLmacArchitecture, lmacTensorSpecs, type LmacArchitecture } from './decoder.ts';
 
 export const LMAC_FORMAT = 'earshot-lmac-decoder';
@@ -45,10 +45,8 @@ export interface DecoderFile {
   tensors: Record<string, Float32Array>;
 }
 
-/** A classifier's identity for decoder files: CRC-32 over its float32 tensors in file order. */
-export function classifierFingerprint(w: WeightSet): string {
-  return crc32(serializeWeights(w, { dtype: 'float32' }).bin);
-}
+/** A classifier's identity for decoder files: its weightsFingerprint (src/model/weights.ts). */
+export const classifierFingerprint = weightsFingerprint;
 
 export function classifierRef(w: WeightSet): ClassifierRef {
   return { id: w.info.id ?? w.info.architecture.name, fingerprint: classifierFingerprint(w), threshold: w.info.threshold, labels: w.info.labels.slice() };
