@@ -19,11 +19,11 @@ import { FrontEnd, SVD_FRONTEND, statsToJSON } from '../src/frontend/index.ts';
 import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold } from '../src/model/train.ts';
 import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
 import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, DEFAULT_AUGMENT } from '../src/model/augment.ts';
-import { readJSON, throwsCode } from './helpers.ts';
+import { ROOT, readJSON, rejectsCode, throwsCode } from './helpers.ts';
 import { trainCommand } from '../src/cli/commands/train.ts';
 import { listCorpus, loadSongs } from '../src/model/dataset.ts';
 import { loadMono, writeWavFile } from '../src/audio/node.ts';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 
 // A small instance of the same architecture (frames ≡ 7 mod 9) so a step takes milliseconds.
 // Dropout off: with 16 and 8 hidden units a 0.5 dropout makes 60 steps too noisy to show the descent.
@@ -354,21 +354,53 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
   }
 });
 
+/** A corpus of two 1-s noise songs (s1 train, s2 valid), voiced from frame 31 on, with manifest.json. */
+async function tinyCorpus(dir: string): Promise<void> {
+  const r = new Rng(3);
+  const songs = [{ id: 's1', split: 'train' }, { id: 's2', split: 'valid' }];
+  for (const s of songs) {
+    const d = join(dir, s.split, s.id);
+    mkdirSync(d, { recursive: true });
+    const x = Float32Array.from({ length: 22050 }, () => 0.1 * (r.next() - 0.5));
+    await writeWavFile(join(d, 'mix.wav'), { sampleRate: 22050, channels: [x] });
+    await writeWavFile(join(d, 'accompaniment.wav'), { sampleRate: 22050, channels: [x] });
+    const frames = Math.floor((22050 - 1024) / 315) + 1;
+    writeFileSync(join(d, 'labels.json'), JSON.stringify({ hop: 315, labels: Array.from({ length: frames }, (_, i) => (i > 30 ? 1 : 0)) }));
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ songs: songs.map((s) => ({ ...s, files: { mix: `${s.split}/${s.id}/mix.wav`, accompaniment: `${s.split}/${s.id}/accompaniment.wav`, labels: `${s.split}/${s.id}/labels.json` } })) }));
+}
+
+test('earshot train --init: fine-tunes the given model and records where it started; a model of another architecture is refused by name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-init-'));
+  try {
+    await tinyCorpus(join(dir, 'corpus'));
+    const v1 = join(ROOT, 'assets', 'models', 'svd-v1');
+    // The fingerprint lmac-v1 recorded for the classifier it was trained on (svd-v1), at the time.
+    const recorded = (JSON.parse(readFileSync(join(ROOT, 'assets', 'models', 'lmac-v1', 'decoder.json'), 'utf8')) as { classifier: { fingerprint: string } }).classifier.fingerprint;
+    const base = ['--corpus', join(dir, 'corpus'), '--epochs', '1', '--steps-per-epoch', '1', '--batch', '2', '--workers', '1', '--validate-engine', 'tfjs'];
+    const quiet = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      assert.is(await trainCommand([...base, '--out', join(dir, 'ft'), '--init', v1]), 0);
+    } finally {
+      process.stderr.write = quiet;
+    }
+    const w = await loadWeights(join(dir, 'ft'));
+    assert.is(w.info.id, `${(await loadWeights(v1)).info.id}+ft-1`);
+    assert.match(String((w.info.training as { initialisedFrom?: string }).initialisedFrom), new RegExp(`weights CRC-32 ${recorded}\\)$`));
+
+    const { saveWeights } = await import('../src/model/weights.ts');
+    await saveWeights(join(dir, 'small'), initWeights(1, { architecture: ARCH, frontend: { ...FE.config } }));
+    await rejectsCode(() => trainCommand([...base, '--out', join(dir, 'x'), '--init', join(dir, 'small')]), 'BAD_USAGE', /--init .*small: its architecture .* is not the singing-voice CNN's/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a corpus from manifest.json: log-mels computed by the front end, cached next to the audio, reused, and checked against the labels', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-corpus-'));
   try {
-    const r = new Rng(3);
-    const songs = [{ id: 's1', split: 'train' }, { id: 's2', split: 'valid' }];
-    for (const s of songs) {
-      const d = join(dir, s.split, s.id);
-      mkdirSync(d, { recursive: true });
-      const x = Float32Array.from({ length: 22050 }, () => 0.1 * (r.next() - 0.5));
-      await writeWavFile(join(d, 'mix.wav'), { sampleRate: 22050, channels: [x] });
-      await writeWavFile(join(d, 'accompaniment.wav'), { sampleRate: 22050, channels: [x] });
-      const frames = Math.floor((22050 - 1024) / 315) + 1;
-      writeFileSync(join(d, 'labels.json'), JSON.stringify({ hop: 315, labels: Array.from({ length: frames }, (_, i) => (i > 30 ? 1 : 0)) }));
-    }
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ songs: songs.map((s) => ({ ...s, files: { mix: `${s.split}/${s.id}/mix.wav`, accompaniment: `${s.split}/${s.id}/accompaniment.wav`, labels: `${s.split}/${s.id}/labels.json` } })) }));
+    await tinyCorpus(dir);
     const entries = await listCorpus(dir);
     assert.equal(entries.map((e) => [e.id, e.split]), [['s1', 'train'], ['s2', 'valid']]);
     const first = await loadSongs(entries);
