@@ -13,7 +13,7 @@ import type { BandStats } from '../frontend/stats.ts';
 import { initBackend } from '../model/backend.ts';
 import { createSvdCnn, type SvdCnn } from '../model/svdcnn.ts';
 import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
-import { initWeights, loadWeights, type WeightSet } from '../model/weights.ts';
+import { crc32, initWeights, loadWeights, type WeightSet } from '../model/weights.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -39,6 +39,15 @@ export async function readWeights(spec: string | undefined): Promise<{ weights: 
   if (!dir) throw new EarshotError('MODEL_MISSING', `the bundled default model ${DEFAULT_MODEL_DIR}/ is not there; train it (earshot train) or pass --model DIR or --model random:SEED`);
   if (!existsSync(dir)) throw new EarshotError('MODEL_MISSING', `--model: ${spec} does not exist`);
   return { weights: await loadWeights(dir), dir };
+}
+
+/**
+ * The model key `earshot evaluate` and `earshot sanity` write into their journals (and check on
+ * resume): CRC-32 of the buffer behind fc3.kernel. Weaker than weightsFingerprint (it sees one
+ * tensor's buffer), kept as it is because the committed journals are keyed by it.
+ */
+export function journalModelKey(weights: WeightSet): string {
+  return crc32(new Uint8Array(weights.tensors['fc3.kernel']!.data.buffer.slice(0)));
 }
 
 /** Per-band mean and std of the classifier input (log-mel) of the excerpts |X| (frames × bins each). */

@@ -13,6 +13,7 @@
  */
 import { EarshotError, check } from '../../bindings/errors.ts';
 import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/index.ts';
+import { crc32 } from '../util/crc32.ts';
 import { SVD_ARCHITECTURE, SVD_ARCHITECTURE_NAME, checkArchitecture, svdTensorSpecs, type SvdArchitecture, type TensorSpec } from './svdcnn.ts';
 
 export const WEIGHTS_FORMAT = 'earshot-model';
@@ -69,22 +70,8 @@ export interface Manifest extends ModelInfo {
 
 // ------------------------------------------------------------------ helpers
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE, as zlib) of the bytes, as 8 hex digits. */
-export function crc32(bytes: Uint8Array): string {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
-}
+/** CRC-32 (IEEE, as zlib) of the bytes, as 8 hex digits (src/util/crc32.ts). */
+export { crc32 };
 
 /** IEEE half → float (exact). */
 function halfToFloat(h: number): number {

@@ -9,24 +9,10 @@
  */
 import { EarshotError, checkArray, checkInt, checkNumber } from '../../bindings/errors.ts';
 import { VIRIDIS } from './colormap.ts';
+import { crc32Of } from '../util/crc32.ts';
 
 /** Compresses bytes into a zlib (RFC 1950) stream, e.g. node:zlib's deflateSync. */
 export type Deflate = (data: Uint8Array) => Uint8Array;
-
-let crcTable: Uint32Array | null = null;
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function adler32(bytes: Uint8Array): number {
   let a = 1;
@@ -113,7 +99,7 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, opt
     odv.setUint32(o, data.length);
     for (let i = 0; i < 4; i++) out[o + 4 + i] = type.charCodeAt(i);
     out.set(data, o + 8);
-    odv.setUint32(o + 8 + data.length, crc32(out, o + 4, o + 8 + data.length));
+    odv.setUint32(o + 8 + data.length, crc32Of(out, o + 4, o + 8 + data.length));
     o += 12 + data.length;
   }
   return out;

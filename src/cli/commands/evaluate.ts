@@ -18,8 +18,7 @@ import { renderBarChart } from '../../metrics/chart.ts';
 import { aggregate, type MethodRow, type MethodSample } from '../../metrics/evaluate.ts';
 import { EVALUATE_TASK, EVALUATE_TASK_MODULE, hasLmacDecoder, methodKey, type EvaluateInit, type EvaluateInput, type EvaluateOutput } from '../../metrics/evaluate-task.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
-import { readWeights } from '../../metrics/model-node.ts';
-import { crc32 } from '../../model/weights.ts';
+import { journalModelKey, readWeights } from '../../metrics/model-node.ts';
 import { SPLITS, type Split } from '../../model/dataset.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
 import { ENGINE_HELP } from '../model-loader.ts';
@@ -163,7 +162,7 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
   }
   if (methods.length === 0) throw new EarshotError('NOTHING_TO_DO', `evaluate: no method can run (${missing.map((m) => `${m.method}: ${m.reason}`).join('; ')})`);
   const { weights, dir } = await readWeights(s.model);
-  const fingerprint = crc32(new Uint8Array(weights.tensors['fc3.kernel']!.data.buffer.slice(0)));
+  const fingerprint = journalModelKey(weights);
   let excerpts: EvalExcerpt[];
   let background: Float32Array[] = [];
   if (s.audio) {
