@@ -330,6 +330,12 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
     [['--ema', '1.5'], /--ema must be a number in \(0, 1\)/],
     [['--ema', '1'], /--ema must be a number in \(0, 1\)/],
     [['--validate-engine', 'gpu'], /--validate-engine must be one of auto, tfjs, ort/],
+    [['--pitch-shift', '0.6'], /--pitch-shift must be a number in \[0, 0\.5\]/],
+    [['--time-stretch=-0.1'], /--time-stretch must be a number in \[0, 0\.5\]/],
+    [['--mix-prob', '2'], /--mix-prob must be a number in \[0, 1\]/],
+    [['--mix-db', '0,-12'], /--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '0,-12'/],
+    [['--mix-db=-12'], /--mix-db must be two levels/],
+    [['--no-augment', '--gain-db', '3'], /--no-augment turns augmentation off; it cannot be combined with --gain-db/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['stray.wav'], /positional/i],
   ];
@@ -381,13 +387,15 @@ test('earshot train --init: fine-tunes the given model and records where it star
     const quiet = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
-      assert.is(await trainCommand([...base, '--out', join(dir, 'ft'), '--init', v1]), 0);
+      assert.is(await trainCommand([...base, '--out', join(dir, 'ft'), '--init', v1, '--pitch-shift', '0.3', '--mix-db=-6,0']), 0);
     } finally {
       process.stderr.write = quiet;
     }
     const w = await loadWeights(join(dir, 'ft'));
     assert.is(w.info.id, `${(await loadWeights(v1)).info.id}+ft-1`);
     assert.match(String((w.info.training as { initialisedFrom?: string }).initialisedFrom), new RegExp(`weights CRC-32 ${recorded}\\)$`));
+    // The augmentation options given on the command line are the ones trained with and recorded.
+    assert.equal((w.info.training as { options: { augment: unknown } }).options.augment, { ...DEFAULT_AUGMENT, pitchShift: 0.3, mixDb: [-6, 0] });
 
     const { saveWeights } = await import('../src/model/weights.ts');
     await saveWeights(join(dir, 'small'), initWeights(1, { architecture: ARCH, frontend: { ...FE.config } }));

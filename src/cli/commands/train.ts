@@ -31,6 +31,14 @@ Options:
   --median <n>            median filter (frames) for validation errors                    [56]
   --seed <n>              seed of initialisation, sampling, augmentation, dropout          [1]
   --no-augment            train without augmentation
+  --time-stretch <x>      largest time-stretch deviation (factors in [1 − x, 1 + x]; the
+                          reference uses up to 0.3)                                      [0.1]
+  --pitch-shift <x>       largest pitch shift along the mel axis (factors in [1 − x, 1 + x];
+                          the reference uses up to 0.3)                                 [0.05]
+  --gain-db <x>           largest loudness change in dB (±)                               [10]
+  --mix-prob <p>          probability of mixing another song's accompaniment into an example
+                                                                                         [0.3]
+  --mix-db <lo,hi>        level range of the mixed-in accompaniment in dB            [-12,0]
   --resume                continue from <out>/checkpoint
   --ema <d>               validate and save an exponential moving average of the weights,
                           decay d per step (e.g. 0.999); off by default
@@ -56,6 +64,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     median: { type: 'string' },
     seed: { type: 'string' },
     'no-augment': { type: 'boolean' },
+    'time-stretch': { type: 'string' },
+    'pitch-shift': { type: 'string' },
+    'gain-db': { type: 'string' },
+    'mix-prob': { type: 'string' },
+    'mix-db': { type: 'string' },
     resume: { type: 'boolean' },
     init: { type: 'string' },
     ema: { type: 'string' },
@@ -82,6 +95,22 @@ export async function trainCommand(args: string[]): Promise<number> {
     // One thread per core by default; inside a bundle (dist/) worker threads cannot start: 1.
     workers: o.int('workers', { min: 1, def: (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1 }),
   };
+
+  const augmentFlags = ['time-stretch', 'pitch-shift', 'gain-db', 'mix-prob', 'mix-db'];
+  const given = augmentFlags.filter((f) => o.has(f));
+  if (o.flag('no-augment') && given.length > 0) o.fail(`--no-augment turns augmentation off; it cannot be combined with --${given.join(', --')}`);
+  const { DEFAULT_AUGMENT } = await import('../../model/augment.ts');
+  const mixDb = o.numList('mix-db', { min: -120, max: 40, def: [...DEFAULT_AUGMENT.mixDb] });
+  if (mixDb.length !== 2 || mixDb[0]! > mixDb[1]!) o.fail(`--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '${mixDb.join(',')}'`);
+  const augment = o.flag('no-augment')
+    ? (false as const)
+    : {
+        timeStretch: o.num('time-stretch', { def: DEFAULT_AUGMENT.timeStretch, min: 0, max: 0.5 }),
+        pitchShift: o.num('pitch-shift', { def: DEFAULT_AUGMENT.pitchShift, min: 0, max: 0.5 }),
+        gainDb: o.num('gain-db', { def: DEFAULT_AUGMENT.gainDb, min: 0, max: 60 }),
+        mixProbability: o.num('mix-prob', { def: DEFAULT_AUGMENT.mixProbability, min: 0, max: 1 }),
+        mixDb: [mixDb[0]!, mixDb[1]!] as [number, number],
+      };
 
   // Loaded lazily so `earshot --help` does not start TF.js.
   const { initBackend } = await import('../../model/backend.ts');
@@ -124,7 +153,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   try {
     const r = await trainModel(model, train, valid, stats, {
       ...opts,
-      augment: o.flag('no-augment') ? false : undefined,
+      augment,
       outDir: out,
       resume: o.flag('resume'),
       ...(initialisedFrom ? { initialisedFrom } : {}),
