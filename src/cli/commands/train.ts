@@ -38,7 +38,8 @@ Options:
   --gain-db <x>           largest loudness change in dB (±)                               [10]
   --mix-prob <p>          probability of mixing another song's accompaniment into an example
                                                                                          [0.3]
-  --mix-db <lo,hi>        level range of the mixed-in accompaniment in dB            [-12,0]
+  --mix-db=<lo,hi>        level range of the mixed-in accompaniment in dB (with =, as the
+                          values are negative)                                  [-12,0]
   --resume                continue from <out>/checkpoint
   --ema <d>               validate and save an exponential moving average of the weights,
                           decay d per step (e.g. 0.999); off by default
