@@ -19,7 +19,7 @@ import type { BandStats } from '../frontend/stats.ts';
 import { initBackend } from '../model/backend.ts';
 import { createClassifier, type EngineClassifier } from '../model/engines.ts';
 import type { ModuleImporter } from '../model/onnx/runtime.ts';
-import { parseWeights, MANIFEST_FILE, WEIGHTS_FILE, type WeightSet } from '../model/weights.ts';
+import { inputPipelineOf, parseWeights, MANIFEST_FILE, WEIGHTS_FILE, type WeightSet } from '../model/weights.ts';
 import { heatmapPixels } from '../render/heatmap.ts';
 import { listenable } from '../render/listen.ts';
 import { simdSupported } from './features.ts';
@@ -109,13 +109,7 @@ export class Session {
     const c = await createClassifier(w, { engine: o.engine, threads: o.threads, importer });
     this.classifier = c;
     this.weights = w;
-    const norm = w.info.normalization;
-    this.stats = norm ? { mean: Float32Array.from(norm.mean), std: Float32Array.from(norm.std) } : null;
-    try {
-      this.frontEnd = validateFrontEndConfig(w.info.frontend);
-    } catch {
-      this.frontEnd = SVD_FRONTEND;
-    }
+    ({ stats: this.stats, frontEnd: this.frontEnd } = inputPipelineOf(w));
     this.modelSpec = o.modelSpec ?? o.modelUrl;
     const threads = o.engine === 'tfjs' ? info.numThreads : c.threads;
     const detail =

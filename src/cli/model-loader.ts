@@ -10,11 +10,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EarshotError } from '../../bindings/errors.ts';
-import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/config.ts';
+import type { FrontEndConfig } from '../frontend/config.ts';
 import type { BandStats } from '../frontend/stats.ts';
 import { initBackend } from '../model/backend.ts';
 import { createClassifier, ENGINES, type EngineChoice, type EngineClassifier } from '../model/engines.ts';
-import { initWeights, loadWeights, MANIFEST_FILE, WEIGHTS_FILE } from '../model/weights.ts';
+import { initWeights, inputPipelineOf, loadWeights, MANIFEST_FILE, WEIGHTS_FILE, type WeightSet } from '../model/weights.ts';
 
 export const DEFAULT_MODEL_DIR = join('assets', 'models', 'svd-default');
 
@@ -52,6 +52,29 @@ export interface LoadModelOptions {
   onInfo?: (message: string) => void;
 }
 
+/**
+ * The weights `--model` names: undefined = the bundled default, `random:SEED`, or a weight
+ * directory, with errors that say what to do when it is not there (no TF.js needed).
+ */
+export async function resolveModelWeights(spec: string | undefined): Promise<{ weights: WeightSet; dir: string | null }> {
+  if (spec !== undefined && /^random(:|$)/.test(spec)) {
+    const m = /^random:(\d{1,10})$/.exec(spec);
+    if (!m || Number(m[1]) > 0xffffffff) throw new EarshotError('BAD_USAGE', `--model random:SEED needs an integer seed in [0, 4294967295], got '${spec}'`);
+    return { weights: initWeights(Number(m[1]), { id: `svd-cnn-ismir2015/random-${m[1]}` }), dir: null };
+  }
+  let dir: string;
+  if (spec === undefined) {
+    const found = findDefaultModel();
+    if (!found) throw new EarshotError('MODEL_MISSING', `the bundled default model ${DEFAULT_MODEL_DIR}/ is not there (it has not been trained yet). ${TRAIN_HINT}.`);
+    dir = found;
+  } else {
+    dir = resolve(spec);
+    if (!existsSync(dir)) throw new EarshotError('MODEL_MISSING', `--model: ${spec} does not exist. ${TRAIN_HINT}.`);
+    if (!existsSync(join(dir, MANIFEST_FILE))) throw new EarshotError('MODEL_MISSING', `--model: ${spec} has no ${MANIFEST_FILE}; a model directory holds ${MANIFEST_FILE} and ${WEIGHTS_FILE} (docs/model.md)`);
+  }
+  return { weights: await loadWeights(dir), dir };
+}
+
 /** The `--engine` values, for help texts. */
 export const ENGINE_HELP = ENGINES.join('|');
 
@@ -65,32 +88,9 @@ export async function loadModel(spec: string | undefined, options: LoadModelOpti
   if (!(ENGINES as readonly string[]).includes(engine)) {
     throw new EarshotError('BAD_USAGE', `--engine must be one of ${ENGINES.join(', ')}, got '${engine}'`);
   }
-  let dir: string | null = null;
-  let weights;
-  if (spec !== undefined && /^random(:|$)/.test(spec)) {
-    const m = /^random:(\d{1,10})$/.exec(spec);
-    if (!m || Number(m[1]) > 0xffffffff) throw new EarshotError('BAD_USAGE', `--model random:SEED needs an integer seed in [0, 4294967295], got '${spec}'`);
-    weights = initWeights(Number(m[1]), { id: `svd-cnn-ismir2015/random-${m[1]}` });
-  } else {
-    if (spec === undefined) {
-      dir = findDefaultModel();
-      if (!dir) throw new EarshotError('MODEL_MISSING', `the bundled default model ${DEFAULT_MODEL_DIR}/ is not there (it has not been trained yet). ${TRAIN_HINT}.`);
-    } else {
-      dir = resolve(spec);
-      if (!existsSync(dir)) throw new EarshotError('MODEL_MISSING', `--model: ${spec} does not exist. ${TRAIN_HINT}.`);
-      if (!existsSync(join(dir, MANIFEST_FILE))) throw new EarshotError('MODEL_MISSING', `--model: ${spec} has no ${MANIFEST_FILE}; a model directory holds ${MANIFEST_FILE} and ${WEIGHTS_FILE} (docs/model.md)`);
-    }
-    weights = await loadWeights(dir);
-  }
+  const { weights, dir } = await resolveModelWeights(spec);
   await initBackend('wasm');
   const classifier = await createClassifier(weights, { engine: engine as EngineChoice, onInfo: options.onInfo });
-  const norm = weights.info.normalization;
-  const stats = norm ? { mean: Float32Array.from(norm.mean), std: Float32Array.from(norm.std) } : null;
-  let frontEnd: FrontEndConfig = SVD_FRONTEND;
-  try {
-    frontEnd = validateFrontEndConfig(weights.info.frontend);
-  } catch {
-    // older weight files describe the front end loosely; the SVD front end is what they used
-  }
+  const { stats, frontEnd } = inputPipelineOf(weights);
   return { classifier, spec: spec ?? 'default', dir, stats, frontEnd };
 }

@@ -15,7 +15,8 @@ import { createClassifier } from '../model/engines.ts';
 import type { Classifier } from '../model/classifier.ts';
 import { registerTask } from '../parallel/pool.ts';
 import { scoreMask, visibleBins, vocalAuc, type MethodSample } from './evaluate.ts';
-import { buildEvalModel, readWeights, withStats, type EvalModel } from './model-node.ts';
+import { resolveModelWeights } from '../cli/model-loader.ts';
+import { buildEvalModel, withStats, type EvalModel } from './model-node.ts';
 
 export const EVALUATE_TASK = 'earshot.evaluate.excerpt';
 /** The module workers import to find the task (this file from the sources, the bundle when bundled). */
@@ -91,7 +92,7 @@ async function explainerFor(s: State, method: string, warm: Float32Array): Promi
 
 registerTask<EvaluateInput, EvaluateOutput, State, EvaluateInit>(EVALUATE_TASK, {
   async init(d) {
-    const { weights, dir } = await readWeights(d.model);
+    const { weights, dir } = await resolveModelWeights(d.model);
     const model = await buildEvalModel(weights, dir, d.model, d.statsFrom ?? []);
     return { init: d, model, explainers: new Map(), forward: null, visible: visibleBins(model.mm), seed: d.explainer.seed ?? 0 };
   },

@@ -1,21 +1,18 @@
 /**
  * The classifier the mask evaluations and sanity checks run on (Node only): the singing-voice
  * CNN (methods.md §2) as the differentiable TF.js `SvdCnn` (gradients, L-MAC, retraining) seen
- * from |X| through `magnitudeModel`, from `--model` as the CLI spells it: a weight directory,
- * `random:SEED`, or nothing for the bundled default. Weights without normalisation statistics
+ * from |X| through `magnitudeModel`, from the weights `--model` names (resolveModelWeights in
+ * src/cli/model-loader.ts). Weights without normalisation statistics
  * (random:SEED) are z-scored with per-band statistics of the log-mel of the given excerpts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EarshotError } from '../../bindings/errors.ts';
-import { findDefaultModel, DEFAULT_MODEL_DIR } from '../cli/model-loader.ts';
 import { magnitudeModel, type MagnitudeModel } from '../explain/maskable.ts';
 import type { BandStats } from '../frontend/stats.ts';
 import { initBackend } from '../model/backend.ts';
 import { createSvdCnn, type SvdCnn } from '../model/svdcnn.ts';
 import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
-import { crc32, initWeights, loadWeights, type WeightSet } from '../model/weights.ts';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { crc32, type WeightSet } from '../model/weights.ts';
 
 export interface EvalModel {
   weights: WeightSet;
@@ -26,19 +23,6 @@ export interface EvalModel {
   dir: string | null;
   /** What was asked for ('default', a directory, random:SEED). */
   spec: string;
-}
-
-/** Read the weights `spec` names (no TF.js needed). */
-export async function readWeights(spec: string | undefined): Promise<{ weights: WeightSet; dir: string | null }> {
-  if (spec !== undefined && /^random(:|$)/.test(spec)) {
-    const m = /^random:(\d{1,10})$/.exec(spec);
-    if (!m || Number(m[1]) > 0xffffffff) throw new EarshotError('BAD_USAGE', `--model random:SEED needs an integer seed, got '${spec}'`);
-    return { weights: initWeights(Number(m[1]), { id: `svd-cnn-ismir2015/random-${m[1]}` }), dir: null };
-  }
-  const dir = spec === undefined ? findDefaultModel() : resolve(spec);
-  if (!dir) throw new EarshotError('MODEL_MISSING', `the bundled default model ${DEFAULT_MODEL_DIR}/ is not there; train it (earshot train) or pass --model DIR or --model random:SEED`);
-  if (!existsSync(dir)) throw new EarshotError('MODEL_MISSING', `--model: ${spec} does not exist`);
-  return { weights: await loadWeights(dir), dir };
 }
 
 /**

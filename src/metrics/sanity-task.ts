@@ -13,7 +13,8 @@ import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
 import { registerTask } from '../parallel/pool.ts';
 import { excerptSeed, hasLmacDecoder } from './evaluate-task.ts';
 import { visibleBins } from './evaluate.ts';
-import { buildEvalModel, readWeights, withStats, type EvalModel } from './model-node.ts';
+import { resolveModelWeights } from '../cli/model-loader.ts';
+import { buildEvalModel, withStats, type EvalModel } from './model-node.ts';
 import { CASCADE_LAYERS, mapSimilarity, randomiseTop, roarTrain, type RoarTrainInput, type RoarTrainResult } from './sanity.ts';
 
 export const RANDOMISATION_TASK = 'earshot.sanity.randomisation';
@@ -71,7 +72,7 @@ async function explainerFor(s: RandState, method: string): Promise<MaskExplainer
 
 registerTask<RandomisationInput, RandomisationOutput, RandState, RandomisationInit>(RANDOMISATION_TASK, {
   async init(d) {
-    const { weights, dir } = await readWeights(d.model);
+    const { weights, dir } = await resolveModelWeights(d.model);
     const model = await buildEvalModel(weights, dir, d.model, d.statsFrom ?? []);
     const vis = visibleBins(model.mm);
     let nVisible = 0;

@@ -12,7 +12,7 @@
  * touch the file system through a lazily imported node:fs, with atomic writes (temp + rename).
  */
 import { EarshotError, check } from '../../bindings/errors.ts';
-import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/index.ts';
+import { SVD_FRONTEND, validateFrontEndConfig, type BandStats, type FrontEndConfig } from '../frontend/index.ts';
 import { crc32 } from '../util/crc32.ts';
 import { SVD_ARCHITECTURE, SVD_ARCHITECTURE_NAME, checkArchitecture, svdTensorSpecs, type SvdArchitecture, type TensorSpec } from './svdcnn.ts';
 
@@ -300,6 +300,22 @@ export type WeightSource = string | { json: string | object; bin: ArrayBuffer | 
  */
 export function weightsFingerprint(w: WeightSet): string {
   return crc32(serializeWeights(w, { dtype: 'float32' }).bin);
+}
+
+/**
+ * The input pipeline a weight file describes: its per-band statistics (null when it carries
+ * none, as random:SEED) and its front end (SVD_FRONTEND for older files that describe it
+ * loosely, which is what they used).
+ */
+export function inputPipelineOf(w: WeightSet): { stats: BandStats | null; frontEnd: FrontEndConfig } {
+  const norm = w.info.normalization;
+  let frontEnd: FrontEndConfig = SVD_FRONTEND;
+  try {
+    frontEnd = validateFrontEndConfig(w.info.frontend);
+  } catch {
+    // the loose description of an older file: keep SVD_FRONTEND
+  }
+  return { stats: norm ? { mean: Float32Array.from(norm.mean), std: Float32Array.from(norm.std) } : null, frontEnd };
 }
 
 /** Load and validate a weight file (see parseWeights). */

@@ -18,10 +18,10 @@ import { renderBarChart } from '../../metrics/chart.ts';
 import { aggregate, type MethodRow, type MethodSample } from '../../metrics/evaluate.ts';
 import { EVALUATE_TASK, EVALUATE_TASK_MODULE, hasLmacDecoder, methodKey, type EvaluateInit, type EvaluateInput, type EvaluateOutput } from '../../metrics/evaluate-task.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
-import { journalModelKey, readWeights } from '../../metrics/model-node.ts';
+import { journalModelKey } from '../../metrics/model-node.ts';
 import { SPLITS, type Split } from '../../model/dataset.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
-import { ENGINE_HELP } from '../model-loader.ts';
+import { ENGINE_HELP, resolveModelWeights } from '../model-loader.ts';
 import type { Command } from '../commands.ts';
 import { writeFileAtomic } from './mel.ts';
 import { Options, type OptionSpecs } from '../options.ts';
@@ -161,7 +161,7 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
     methods = methods.filter((m) => m !== 'lmac');
   }
   if (methods.length === 0) throw new EarshotError('NOTHING_TO_DO', `evaluate: no method can run (${missing.map((m) => `${m.method}: ${m.reason}`).join('; ')})`);
-  const { weights, dir } = await readWeights(s.model);
+  const { weights, dir } = await resolveModelWeights(s.model);
   const fingerprint = journalModelKey(weights);
   let excerpts: EvalExcerpt[];
   let background: Float32Array[] = [];

@@ -17,7 +17,8 @@ import { renderBarChart } from '../../metrics/chart.ts';
 import { excerptSeed, hasLmacDecoder, methodKey } from '../../metrics/evaluate-task.ts';
 import { visibleBins } from '../../metrics/evaluate.ts';
 import { audioExcerpts, corpusExcerpts, type EvalExcerpt } from '../../metrics/excerpts-node.ts';
-import { buildEvalModel, journalModelKey, readWeights, withStats } from '../../metrics/model-node.ts';
+import { resolveModelWeights } from '../model-loader.ts';
+import { buildEvalModel, journalModelKey, withStats } from '../../metrics/model-node.ts';
 import { binMeans, CASCADE_LAYERS, removeTop, type RoarTrainInput, type RoarTrainResult } from '../../metrics/sanity.ts';
 import { RANDOMISATION_TASK, ROAR_TASK, SANITY_TASK_MODULE, type RandomisationInit, type RandomisationInput, type RandomisationOutput } from '../../metrics/sanity-task.ts';
 import { nodeDeflate } from '../../render/png-node.ts';
@@ -151,7 +152,7 @@ export async function runSanity(s: SanitySettings, log: (line: string) => void =
   };
   const randMethods = drop(s.methods);
   const roarMethods = drop(s.roarMethods);
-  const { weights } = await readWeights(s.model);
+  const { weights } = await resolveModelWeights(s.model);
   const fingerprint = journalModelKey(weights);
   const baseExplainer = {
     seed: s.seed,
