@@ -13,7 +13,7 @@ import { EarshotError } from '../../bindings/errors.ts';
 import { shellQuote } from '../cli/shell.ts';
 import { FrontEnd } from '../frontend/frontend.ts';
 import type { FrontEndConfig } from '../frontend/config.ts';
-import type { BandStats } from '../frontend/stats.ts';
+import { NormStats, type BandStats } from '../frontend/stats.ts';
 import type { Classifier } from '../model/classifier.ts';
 import { explanationToJSON, type ExcerptContext } from '../render/explanation.ts';
 import { explain, type ExplainOptions, type ProgressFn } from './explain.ts';
@@ -75,19 +75,8 @@ export function reproduceCommand(clip: string, atSeconds: number, s: ExplainRunS
 
 /** Per-band mean and std of a log-mel (frames × bands): the statistics of a model that has none. */
 export function clipStats(logMel: Float32Array, nMels: number): BandStats {
-  const n = logMel.length / nMels;
-  const mean = new Float32Array(nMels);
-  const std = new Float32Array(nMels);
-  for (let b = 0; b < nMels; b++) {
-    let s = 0;
-    for (let t = 0; t < n; t++) s += logMel[t * nMels + b]!;
-    const m = s / n;
-    let v = 0;
-    for (let t = 0; t < n; t++) v += (logMel[t * nMels + b]! - m) ** 2;
-    mean[b] = m;
-    std[b] = Math.max(1e-3, Math.sqrt(v / n));
-  }
-  return { mean, std };
+  // the 1e-3 floor keeps a silent band's z-scores finite (and the page equal to the CLI)
+  return new NormStats(nMels).add(logMel, logMel.length / nMels).finish(1e-3);
 }
 
 /** Time (s) of the centre of original frame c, and back (the nearest frame). */

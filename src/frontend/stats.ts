@@ -63,6 +63,13 @@ export class NormStats {
     }
     const n = this.count;
     const total = n + nFrames;
+    if (n === 0) {
+      // the first chunk's moments as they are ((x·n)/n need not round back to x)
+      this.mean.set(cm);
+      this.m2.set(c2);
+      this.count = total;
+      return this;
+    }
     for (let b = 0; b < B; b++) {
       const delta = cm[b]! - this.mean[b]!;
       this.mean[b] += (delta * nFrames) / total;
