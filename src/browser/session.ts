@@ -14,7 +14,7 @@ import { decodeWav } from '../audio/wav.ts';
 import { mixdown, resample } from '../audio/index.ts';
 import { explainExcerpt, frameToSeconds, prepareSignal, secondsToFrame, type PreparedSignal } from '../explain/run.ts';
 import type { Explanation } from '../explain/types.ts';
-import { SVD_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../frontend/config.ts';
+import { SVD_FRONTEND, type FrontEndConfig } from '../frontend/config.ts';
 import type { BandStats } from '../frontend/stats.ts';
 import { initBackend } from '../model/backend.ts';
 import { createClassifier, type EngineClassifier } from '../model/engines.ts';
