@@ -42,6 +42,15 @@ export const NO_AUGMENT: Readonly<Required<AugmentOptions>> = Object.freeze({
   mixDb: [0, 0] as [number, number],
 });
 
+/** The accepted range of each augmentation option (checkAugmentOptions and `earshot train`'s flags). */
+export const AUGMENT_LIMITS = Object.freeze({
+  timeStretch: [0, 0.5],
+  pitchShift: [0, 0.5],
+  gainDb: [0, 60],
+  mixProbability: [0, 1],
+  mixDb: [-120, 40],
+} as const);
+
 export function checkAugmentOptions(o: unknown): Required<AugmentOptions> {
   if (o === undefined) return { ...DEFAULT_AUGMENT, mixDb: [...DEFAULT_AUGMENT.mixDb] };
   if (typeof o !== 'object' || o === null) throw new EarshotError('BAD_ARGUMENT', `augment must be an object, got ${String(o)}`);
@@ -50,13 +59,13 @@ export function checkAugmentOptions(o: unknown): Required<AugmentOptions> {
   const a = o as AugmentOptions;
   const mixDb = a.mixDb ?? DEFAULT_AUGMENT.mixDb;
   if (!Array.isArray(mixDb) || mixDb.length !== 2) throw new EarshotError('BAD_ARGUMENT', `augment.mixDb must be [min, max] in dB, got ${JSON.stringify(mixDb)}`);
-  checkNumber(mixDb[0], 'augment.mixDb[0]', -120, 40);
-  checkNumber(mixDb[1], 'augment.mixDb[1]', mixDb[0], 40);
+  checkNumber(mixDb[0], 'augment.mixDb[0]', ...AUGMENT_LIMITS.mixDb);
+  checkNumber(mixDb[1], 'augment.mixDb[1]', mixDb[0], AUGMENT_LIMITS.mixDb[1]);
   return {
-    timeStretch: checkNumber(a.timeStretch ?? DEFAULT_AUGMENT.timeStretch, 'augment.timeStretch', 0, 0.5),
-    pitchShift: checkNumber(a.pitchShift ?? DEFAULT_AUGMENT.pitchShift, 'augment.pitchShift', 0, 0.5),
-    gainDb: checkNumber(a.gainDb ?? DEFAULT_AUGMENT.gainDb, 'augment.gainDb', 0, 60),
-    mixProbability: checkNumber(a.mixProbability ?? DEFAULT_AUGMENT.mixProbability, 'augment.mixProbability', 0, 1),
+    timeStretch: checkNumber(a.timeStretch ?? DEFAULT_AUGMENT.timeStretch, 'augment.timeStretch', ...AUGMENT_LIMITS.timeStretch),
+    pitchShift: checkNumber(a.pitchShift ?? DEFAULT_AUGMENT.pitchShift, 'augment.pitchShift', ...AUGMENT_LIMITS.pitchShift),
+    gainDb: checkNumber(a.gainDb ?? DEFAULT_AUGMENT.gainDb, 'augment.gainDb', ...AUGMENT_LIMITS.gainDb),
+    mixProbability: checkNumber(a.mixProbability ?? DEFAULT_AUGMENT.mixProbability, 'augment.mixProbability', ...AUGMENT_LIMITS.mixProbability),
     mixDb: [mixDb[0], mixDb[1]],
   };
 }

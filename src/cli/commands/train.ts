@@ -100,16 +100,16 @@ export async function trainCommand(args: string[]): Promise<number> {
   const augmentFlags = ['time-stretch', 'pitch-shift', 'gain-db', 'mix-prob', 'mix-db'];
   const given = augmentFlags.filter((f) => o.has(f));
   if (o.flag('no-augment') && given.length > 0) o.fail(`--no-augment turns augmentation off; it cannot be combined with --${given.join(', --')}`);
-  const { DEFAULT_AUGMENT } = await import('../../model/augment.ts');
-  const mixDb = o.numList('mix-db', { min: -120, max: 40, def: [...DEFAULT_AUGMENT.mixDb] });
+  const { AUGMENT_LIMITS: L, DEFAULT_AUGMENT } = await import('../../model/augment.ts');
+  const mixDb = o.numList('mix-db', { min: L.mixDb[0], max: L.mixDb[1], def: [...DEFAULT_AUGMENT.mixDb] });
   if (mixDb.length !== 2 || mixDb[0]! > mixDb[1]!) o.fail(`--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '${mixDb.join(',')}'`);
   const augment = o.flag('no-augment')
     ? (false as const)
     : {
-        timeStretch: o.num('time-stretch', { def: DEFAULT_AUGMENT.timeStretch, min: 0, max: 0.5 }),
-        pitchShift: o.num('pitch-shift', { def: DEFAULT_AUGMENT.pitchShift, min: 0, max: 0.5 }),
-        gainDb: o.num('gain-db', { def: DEFAULT_AUGMENT.gainDb, min: 0, max: 60 }),
-        mixProbability: o.num('mix-prob', { def: DEFAULT_AUGMENT.mixProbability, min: 0, max: 1 }),
+        timeStretch: o.num('time-stretch', { def: DEFAULT_AUGMENT.timeStretch, min: L.timeStretch[0], max: L.timeStretch[1] }),
+        pitchShift: o.num('pitch-shift', { def: DEFAULT_AUGMENT.pitchShift, min: L.pitchShift[0], max: L.pitchShift[1] }),
+        gainDb: o.num('gain-db', { def: DEFAULT_AUGMENT.gainDb, min: L.gainDb[0], max: L.gainDb[1] }),
+        mixProbability: o.num('mix-prob', { def: DEFAULT_AUGMENT.mixProbability, min: L.mixProbability[0], max: L.mixProbability[1] }),
         mixDb: [mixDb[0]!, mixDb[1]!] as [number, number],
       };
 
