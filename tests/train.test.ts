@@ -336,6 +336,9 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
     [['--mix-db', '0,-12'], /--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '0,-12'/],
     [['--mix-db=-12'], /--mix-db must be two levels/],
     [['--no-augment', '--gain-db', '3'], /--no-augment turns augmentation off; it cannot be combined with --gain-db/],
+    [['--recalibrate-bn=-1'], /--recalibrate-bn must be an integer ≥ 0/],
+    [['--recalibrate-bn', '0', '--bn-batch', '8'], /--bn-batch sets the recalibration batch size; it cannot be combined with --recalibrate-bn 0/],
+    [['--bn-batch', '1'], /--bn-batch must be an integer ≥ 2/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['stray.wav'], /positional/i],
   ];
@@ -383,7 +386,7 @@ test('earshot train --init: fine-tunes the given model and records where it star
     const v1 = join(ROOT, 'assets', 'models', 'svd-v1');
     // The fingerprint lmac-v1 recorded for the classifier it was trained on (svd-v1), at the time.
     const recorded = (JSON.parse(readFileSync(join(ROOT, 'assets', 'models', 'lmac-v1', 'decoder.json'), 'utf8')) as { classifier: { fingerprint: string } }).classifier.fingerprint;
-    const base = ['--corpus', join(dir, 'corpus'), '--epochs', '1', '--steps-per-epoch', '1', '--batch', '2', '--workers', '1', '--validate-engine', 'tfjs'];
+    const base = ['--corpus', join(dir, 'corpus'), '--epochs', '1', '--steps-per-epoch', '1', '--batch', '2', '--workers', '1', '--validate-engine', 'tfjs', '--recalibrate-bn', '1', '--bn-batch', '4'];
     const quiet = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
@@ -396,6 +399,7 @@ test('earshot train --init: fine-tunes the given model and records where it star
     assert.match(String((w.info.training as { initialisedFrom?: string }).initialisedFrom), new RegExp(`weights CRC-32 ${recorded}\\)$`));
     // The augmentation options given on the command line are the ones trained with and recorded.
     assert.equal((w.info.training as { options: { augment: unknown } }).options.augment, { ...DEFAULT_AUGMENT, pitchShift: 0.3, mixDb: [-6, 0] });
+    assert.equal((w.info.training as { options: { recalibrateBn: unknown } }).options.recalibrateBn, { batches: 1, batchSize: 4, seed: 1 });
 
     const { saveWeights } = await import('../src/model/weights.ts');
     await saveWeights(join(dir, 'small'), initWeights(1, { architecture: ARCH, frontend: { ...FE.config } }));

@@ -11,6 +11,7 @@ import { evaluate } from './commands/evaluate.ts';
 import { sanity } from './commands/sanity.ts';
 import { trainLmac } from './commands/train-lmac.ts';
 import { attackCmd } from './commands/attack.ts';
+import { recalibrateBn } from './commands/recalibrate-bn.ts';
 export interface Command {
   summary: string;
   help: string;
@@ -30,6 +31,7 @@ export const commands: Record<string, Command> = {
   experiment,
   evaluate,
   sanity,
+  'recalibrate-bn': recalibrateBn,
   'train-lmac': trainLmac,
   attack: attackCmd,
 };

@@ -276,19 +276,25 @@ export class ExcerptSampler {
     return [lo, global - this.songOf[lo]!];
   }
 
-  /** Fill x (n excerpts, z-scored) and y (labels) with a balanced, augmented batch. */
-  next(rng: Rng, n: number, x: Float32Array, y: Float32Array): void {
+  /**
+   * Fill x (n excerpts, z-scored) and y (labels) with an augmented batch: balanced by default;
+   * `balanced: false` draws frames uniformly (voiced in their natural proportion), `augment:
+   * false` skips the sampler's augmentation (clean excerpts, as inference sees them).
+   */
+  next(rng: Rng, n: number, x: Float32Array, y: Float32Array, opts: { balanced?: boolean; augment?: boolean } = {}): void {
     checkInt(n, 'batch size', 1);
     const size = this.excerptSize;
     if (x.length < n * size || y.length < n) throw new EarshotError('BAD_SHAPE', `sampler: x needs ${n * size} values and y ${n}, got ${x.length} and ${y.length}`);
+    const balanced = opts.balanced ?? true;
     const nPos = this.pos.length === 0 ? 0 : this.neg.length === 0 ? n : Math.ceil(n / 2);
+    const total = this.pos.length + this.neg.length;
     for (let i = 0; i < n; i++) {
-      const voiced = i < nPos;
+      const voiced = balanced ? i < nPos : rng.int(total) < this.pos.length;
       const list = voiced ? this.pos : this.neg;
       const [song, frame] = this.locate(list[rng.int(list.length)]!);
       const centre = frame + this.pad;
       const off = i * size;
-      const a = this.augment;
+      const a = opts.augment === false ? null : this.augment;
       const d = a ? drawAugment(rng, a) : null;
       extractExcerpt(this.padded[song]!, this.rows[song]!, this.nMels, centre, this.frames, d?.stretch ?? 1, d?.pitch ?? 1, x, off);
       if (d && d.gainDb !== 0) applyGain(x, off, size, d.gainDb, this.logFloor);

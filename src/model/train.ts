@@ -22,6 +22,8 @@ import { DEFAULT_AUGMENT, NO_AUGMENT, Rng, checkAugmentOptions, deriveSeed, type
 import { ExcerptSampler, normaliseSong, type Song } from './dataset.ts';
 import { loadWeights, saveWeights, type ModelInfo, type TensorData, type WeightSet } from './weights.ts';
 import { TrainWorkers, type ReplicableModel } from './parallel.ts';
+import { RECALIBRATE_DEFAULTS, recalibrateBatchNorm, type RecalibrateOptions } from './precise-bn.ts';
+import type { ForwardOptions } from './svdcnn.ts';
 
 // ------------------------------------------------------------------------------- the optimizer
 
@@ -170,7 +172,7 @@ export function tuneThreshold(probs: Float32Array[], labels: Uint8Array[], media
 /** What training needs from a model (SvdCnn provides it). */
 export interface TrainableModel {
   info: ModelInfo;
-  forward(x: tf.Tensor, opts?: { training?: boolean; seed?: number }): tf.Tensor2D;
+  forward(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor2D;
   trainableVariables(): tf.Variable[];
   predictFrames(spec: Float32Array, frames: number): Promise<Float32Array>;
   toWeights(info?: Partial<ModelInfo>): Promise<WeightSet>;
@@ -239,6 +241,12 @@ export interface TrainOptions {
   validationClassifier?: (w: WeightSet) => Promise<{ predictFrames(spec: Float32Array, frames: number): Promise<Float32Array>; dispose(): void }>;
   /** Where the starting weights came from when not a fresh initialisation (recorded in the metadata). */
   initialisedFrom?: string;
+  /**
+   * Recompute the batch-norm statistics of the weights that are validated and saved (./precise-bn.ts)
+   * on clean training excerpts before every validation; false/absent = keep the moving averages.
+   * The checkpoint keeps the training iterate's own statistics.
+   */
+  recalibrateBn?: RecalibrateOptions | false;
   /** Progress lines per epoch (default 20). */
   reportsPerEpoch?: number;
   /** Front end whose excerpt length, padding and log floor the sampler uses (default SVD_FRONTEND). */
@@ -277,7 +285,7 @@ interface CheckpointState {
 }
 
 function resolveOptions(o: TrainOptions) {
-  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'initialisedFrom', 'ema', 'validationClassifier', 'reportsPerEpoch', 'frontEnd', 'workers'];
+  const known = ['epochs', 'stepsPerEpoch', 'batchSize', 'learningRate', 'lrDecay', 'patience', 'seed', 'augment', 'medianFrames', 'outDir', 'resume', 'log', 'command', 'initialisedFrom', 'ema', 'validationClassifier', 'reportsPerEpoch', 'frontEnd', 'workers', 'recalibrateBn'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown training option '${k}' (expected ${known.join(', ')})`);
   return {
     epochs: checkInt(o.epochs ?? 20, 'epochs', 1),
@@ -292,6 +300,13 @@ function resolveOptions(o: TrainOptions) {
     reportsPerEpoch: checkInt(o.reportsPerEpoch ?? 20, 'reportsPerEpoch', 1),
     workers: checkInt(o.workers ?? 1, 'workers', 1, 64),
     ema: o.ema === undefined || o.ema === 0 ? 0 : checkNumber(o.ema, 'ema', 0, 0.999999),
+    recalibrateBn: o.recalibrateBn
+      ? {
+          batches: checkInt(o.recalibrateBn.batches ?? RECALIBRATE_DEFAULTS.batches, 'recalibrateBn.batches', 1),
+          batchSize: checkInt(o.recalibrateBn.batchSize ?? RECALIBRATE_DEFAULTS.batchSize, 'recalibrateBn.batchSize', 2),
+          seed: checkInt(o.recalibrateBn.seed ?? RECALIBRATE_DEFAULTS.seed, 'recalibrateBn.seed', 0, 2 ** 32 - 1),
+        }
+      : (false as const),
   };
 }
 
@@ -422,12 +437,18 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
         log(`train: epoch ${epoch + 1}/${o.epochs} step ${step + 1}/${o.stepsPerEpoch} loss ${(lossSum / (step + 1)).toFixed(4)} acc ${(accSum / (step + 1)).toFixed(3)} lr ${adam.learningRate.toExponential(2)} ${ms.toFixed(0)} ms/step ETA ${fmtTime(eta)}`);
       }
     }
-    // Validate (and save) the averaged weights; the raw iterate goes back in afterwards.
-    const raw = ema ? (await model.toWeights()).tensors : null;
+    // Validate (and save) the averaged weights, with precise BN statistics when asked; the raw
+    // iterate (and its own statistics) goes back in afterwards.
+    const raw = ema || o.recalibrateBn ? (await model.toWeights()).tensors : null;
     if (ema) model.setWeights(ema);
+    if (o.recalibrateBn) {
+      const r0 = Date.now();
+      recalibrateBatchNorm(model, sampler, { ...o.recalibrateBn, seed: deriveSeed(o.recalibrateBn.seed, epoch) });
+      log(`train: epoch ${epoch + 1}: batch-norm statistics recomputed on ${o.recalibrateBn.batches} × ${o.recalibrateBn.batchSize} clean excerpts in ${((Date.now() - r0) / 1000).toFixed(1)} s`);
+    }
     let probs: Float32Array[];
     if (options.validationClassifier) {
-      const c = await options.validationClassifier(ema ? { info: model.info, tensors: ema } : await model.toWeights());
+      const c = await options.validationClassifier(await model.toWeights());
       try {
         probs = await predictSongs(c, valid, stats);
       } finally {

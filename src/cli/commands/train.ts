@@ -40,6 +40,11 @@ Options:
                                                                                          [0.3]
   --mix-db=<lo,hi>        level range of the mixed-in accompaniment in dB (with =, as the
                           values are negative)                                  [-12,0]
+  --recalibrate-bn <n>    before every validation, recompute the batch-norm statistics of
+                          the weights being validated on n mini-batches of clean training
+                          excerpts, dropout off (precise BN; \`earshot recalibrate-bn\` for a
+                          trained model); 0 keeps training's moving averages               [32]
+  --bn-batch <n>          excerpts per recalibration mini-batch                          [128]
   --resume                continue from <out>/checkpoint
   --ema <d>               validate and save an exponential moving average of the weights,
                           decay d per step (e.g. 0.999); off by default
@@ -71,6 +76,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     'mix-prob': { type: 'string' },
     'mix-db': { type: 'string' },
     resume: { type: 'boolean' },
+    'recalibrate-bn': { type: 'string' },
+    'bn-batch': { type: 'string' },
     init: { type: 'string' },
     ema: { type: 'string' },
     backend: { type: 'string' },
@@ -83,6 +90,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   const out = o.string('out', 'assets/models/svd-default');
   const backend = o.oneOf('backend', ['wasm', 'cpu'] as const, 'wasm');
   const seed = o.int('seed', { def: 1, min: 0, max: 0xffffffff });
+  const recalBatches = o.int('recalibrate-bn', { def: 32, min: 0 });
+  if (recalBatches === 0 && o.has('bn-batch')) o.fail('--bn-batch sets the recalibration batch size; it cannot be combined with --recalibrate-bn 0');
   const opts = {
     epochs: o.int('epochs', { def: 20, min: 1 }),
     stepsPerEpoch: o.int('steps-per-epoch', { def: 2000, min: 1 }),
@@ -93,6 +102,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     medianFrames: o.int('median', { def: 56, min: 1 }),
     ema: o.num('ema', { def: 0, min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, example: '0.999' }),
     seed,
+    recalibrateBn: recalBatches === 0 ? (false as const) : { batches: recalBatches, batchSize: o.int('bn-batch', { def: 128, min: 2 }), seed },
     // One thread per core by default; inside a bundle (dist/) worker threads cannot start: 1.
     workers: o.int('workers', { min: 1, def: (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1 }),
   };
