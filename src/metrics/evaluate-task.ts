@@ -15,7 +15,7 @@ import { createClassifier } from '../model/engines.ts';
 import type { Classifier } from '../model/classifier.ts';
 import { registerTask } from '../parallel/pool.ts';
 import { scoreMask, visibleBins, vocalAuc, type MethodSample } from './evaluate.ts';
-import { resolveModelWeights } from '../cli/model-loader.ts';
+import { resolveModelWeights } from '../model/resolve-node.ts';
 import { buildEvalModel, withStats, type EvalModel } from './model-node.ts';
 
 export const EVALUATE_TASK = 'earshot.evaluate.excerpt';

@@ -13,7 +13,7 @@ import { registerWasmTrainingKernels } from '../model/wasm_kernels.ts';
 import { registerTask } from '../parallel/pool.ts';
 import { excerptSeed, hasLmacDecoder } from './evaluate-task.ts';
 import { visibleBins } from './evaluate.ts';
-import { resolveModelWeights } from '../cli/model-loader.ts';
+import { resolveModelWeights } from '../model/resolve-node.ts';
 import { buildEvalModel, withStats, type EvalModel } from './model-node.ts';
 import { CASCADE_LAYERS, mapSimilarity, randomiseTop, roarTrain, type RoarTrainInput, type RoarTrainResult } from './sanity.ts';
 

@@ -14,7 +14,7 @@ Recompute every batch-norm layer's mean and variance of a trained singing-voice 
 weights as they are: dropout off, clean (unaugmented) excerpts of the corpus's training split in
 their natural voiced/unvoiced proportion ("precise BN"). The moving averages kept during
 training come from augmented, dropout-on passes over weights that kept changing; on the default
-model this step alone lowered the held-out frame error by ≈ 0.8 points (docs/training.md §7).
+model this step alone lowered the held-out frame error by ≈ 0.9 points (docs/training.md §8).
 The decision threshold is then retuned on the validation split (median filtered), and the
 model's normalisation statistics are kept. \`earshot train --recalibrate-bn\` does the same for
 every validated epoch.

@@ -15,7 +15,7 @@ import { dedupSampler, exhaustiveSampler, randomSampler } from '../../explain/sa
 import type { Classifier } from '../../model/classifier.ts';
 import { createClassifier, type EngineChoice } from '../../model/engines.ts';
 import { initWeights, loadWeights } from '../../model/weights.ts';
-import { findDefaultModel } from '../../cli/model-loader.ts';
+import { findDefaultModel } from '../../model/resolve-node.ts';
 import { registerTask } from '../../parallel/pool.ts';
 import { commonComponents, uniqueComponents, type TopMode } from './metrics.ts';
 import { certifiedLimeTops, kernelShapFromTable, prepareDesign, PredictionTable, type PreparedDesign } from './table.ts';

@@ -44,7 +44,7 @@ async function run(args: string[]): Promise<number> {
     if (!rnd || Number(rnd[1]) > 0xffffffff) throw new EarshotError('BAD_USAGE', `--model random:SEED needs an integer seed in [0, 4294967295], got '${spec}'`);
     weights = initWeights(Number(rnd[1]), { id: `svd-cnn-ismir2015/random-${rnd[1]}` });
   } else {
-    const { findDefaultModel } = await import('../../cli/model-loader.ts');
+    const { findDefaultModel } = await import('../resolve-node.ts');
     const dir = spec ?? findDefaultModel();
     if (!dir) throw new EarshotError('MODEL_MISSING', 'export-onnx: no --model given and the bundled default model is not there; pass --model DIR');
     weights = await loadWeights(dir);
