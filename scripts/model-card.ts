@@ -5,7 +5,7 @@
  *    the validation split by `earshot train`) and the 56-frame median filter of methods.md §1;
  *  - the same without median filtering, and on the validation split for reference;
  *  - the fraction of frames called "voice" on the bundled real clips (assets/).
- * Usage: node --import tsx scripts/model-card.ts --model assets/models/svd-default --corpus corpus
+ * Usage: node --import tsx scripts/model-card.ts --model assets/models/svd-default --corpus corpus [--extra-test corpus-huge]
  * Writes <model>/MODEL_CARD.md and <model>/metrics.json, prints the metrics.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,7 +18,15 @@ import { loadWeights } from '../src/model/weights.ts';
 import { listCorpus, loadSongs, normaliseSong } from '../src/model/dataset.ts';
 import { evaluate, medianFilter, type FrameMetrics } from '../src/model/train.ts';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'assets/models/svd-default' }, corpus: { type: 'string', default: 'corpus' }, median: { type: 'string', default: '56' } } });
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'assets/models/svd-default' },
+    corpus: { type: 'string', default: 'corpus' },
+    median: { type: 'string', default: '56' },
+    // The test split of another corpus built from the same seed (its test sources are held out too).
+    'extra-test': { type: 'string' },
+  },
+});
 const modelDir = resolve(values.model!);
 const median = Number(values.median);
 const weights = await loadWeights(modelDir);
@@ -48,10 +56,32 @@ async function split(name: 'valid' | 'test') {
     }
   });
   const breakdown = [...groups].sort((a, b) => a[0].localeCompare(b[0])).map(([key, g]) => ({ key, songs: g.p.length, metrics: evaluate(g.p, g.l, threshold, median) }));
-  return { songs: songs.length, filtered: evaluate(probs, labels, threshold, median), raw: evaluate(probs, labels, threshold, 1), breakdown };
+  return { songs: songs.length, filtered: evaluate(probs, labels, threshold, median), raw: evaluate(probs, labels, threshold, 1), breakdown, probs, labels };
 }
 const test = await split('test');
 const valid = await split('valid');
+// Corpora built from the same seed share a few identical songs (same id, split, singer and
+// accompaniment): those are counted once, in the main test split.
+const signature = (m: any) => JSON.stringify([m?.singer ?? null, m?.accompaniment ?? null, m?.frames ?? null]);
+let extra: { corpus: string; songs: number; shared: number; filtered: FrameMetrics; pooled: { songs: number; filtered: FrameMetrics } } | null = null;
+if (values['extra-test']) {
+  const dir = values['extra-test'];
+  const extraMeta = new Map<string, any>(JSON.parse(await readFile(join(resolve(dir), 'manifest.json'), 'utf8')).songs.map((s: any) => [s.id, s]));
+  const mainTest = new Set(entries.filter((e) => e.split === 'test').map((e) => signature(songMeta.get(e.id))));
+  const all = (await listCorpus(dir)).filter((e) => e.split === 'test');
+  const fresh = all.filter((e) => !mainTest.has(signature(extraMeta.get(e.id))));
+  const songs = await loadSongs(fresh, { accompaniment: false });
+  const probs: Float32Array[] = [];
+  for (const s of songs) probs.push(await clf.predictFrames(normaliseSong(s, stats), s.nFrames));
+  const labels = songs.map((s) => s.labels);
+  extra = {
+    corpus: dir,
+    songs: songs.length,
+    shared: all.length - fresh.length,
+    filtered: evaluate(probs, labels, threshold, median),
+    pooled: { songs: test.songs + songs.length, filtered: evaluate([...test.probs, ...probs], [...test.labels, ...labels], threshold, median) },
+  };
+}
 const summary = manifest.summary ?? {};
 
 const fe = new FrontEnd();
@@ -71,7 +101,9 @@ clf.dispose();
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const row = (name: string, m: FrameMetrics) => `| ${name} | ${pct(m.error)} | ${pct(m.recall)} | ${pct(m.specificity)} | ${m.frames} |`;
 const t = info.training ?? {};
-const metrics = { threshold, medianFrames: median, test, valid, clips, engine: clf.engine };
+const strip = ({ probs: _p, labels: _l, ...rest }: Awaited<ReturnType<typeof split>>) => rest;
+const metrics = { threshold, medianFrames: median, test: strip(test), valid: strip(valid), ...(extra ? { extraTest: extra } : {}), clips, engine: clf.engine };
+const recal = t.bnRecalibration;
 await writeFile(join(modelDir, 'metrics.json'), JSON.stringify(metrics, null, 1) + '\n');
 const card = `# Model card: ${info.id} (earshot's default singing-voice detector)
 
@@ -90,7 +122,11 @@ ${t.command ?? '(unknown)'}
 
 seed ${t.seed}, ${t.options?.epochs} epochs × ${t.options?.stepsPerEpoch} steps × ${t.options?.batchSize} excerpts, Adam lr ${t.options?.learningRate} × ${t.options?.lrDecay}/epoch,
 augmentation ${JSON.stringify(t.options?.augment ?? {})}${t.options?.ema ? `; weights averaged over steps (EMA, decay ${t.options.ema}), which is what is validated and saved` : ''}; best epoch ${t.bestEpoch} of ${(t.history ?? []).length} run;
-finished ${t.finished ?? '?'}.${t.initialisedFrom ? `\n\n**Started from** ${t.initialisedFrom} (\`--init\`: fine-tuned, not trained from scratch; see below).` : ''}
+finished ${t.finished ?? '?'}.${t.initialisedFrom ? `\n\n**Started from** ${t.initialisedFrom} (\`--init\`: fine-tuned, not trained from scratch; see below).` : ''}${
+  recal
+    ? `\n\n**Batch-norm statistics recomputed** after training (precise BN, docs/training.md §8; ${recal.batches} × ${recal.batchSize} clean training excerpts, seed ${recal.seed}), from ${recal.from}:\n\n\`\`\`\n${recal.command}\n\`\`\`\n\nvalidation error ${pct(recal.validBefore.error)} (threshold ${recal.validBefore.threshold}) → ${pct(recal.valid.error)} (threshold ${recal.valid.threshold}).`
+    : ''
+}
 
 **Data.** The offline corpus of \`scripts/corpus/\` (seed ${manifest.seed}; docs/corpus.md): ${summary.all?.songs} songs, ${Math.round(summary.all?.minutes ?? 0)} min
 (train ${summary.train?.songs} / validation ${summary.valid?.songs} / test ${summary.test?.songs} songs), vocals by
@@ -99,7 +135,7 @@ from fluidsynth renders of generated MIDI (FluidR3 GM, MIT), Sonic Pi samples (C
 music (GPL-2+); train/valid/test split **by song, voice and accompaniment source**. The bundled real
 clip \`assets/lena-sung.wav\` is never used in training. Licences: docs/corpus.md, assets/README.md.
 
-## Quality (measured by \`node --import tsx scripts/model-card.ts --model ${values.model} --corpus ${values.corpus}\`)
+## Quality (measured by \`node --import tsx scripts/model-card.ts --model ${values.model} --corpus ${values.corpus}${values['extra-test'] ? ` --extra-test ${values['extra-test']}` : ''}\`)
 
 Threshold ${threshold} (tuned on the validation split), decisions median-filtered over ${median} frames
 (methods.md §1) unless said otherwise; engine used for the measurement: ${clf.engine}.
@@ -108,7 +144,11 @@ Threshold ${threshold} (tuned on the validation split), decisions median-filtere
 |---|---:|---:|---:|---:|
 ${row(`test (${test.songs} held-out songs)`, test.filtered)}
 ${row('test, no median filter', test.raw)}
-${row(`validation (${valid.songs} songs)`, valid.filtered)}
+${row(`validation (${valid.songs} songs)`, valid.filtered)}${
+  extra
+    ? `\n${row(`test of ${extra.corpus} (${extra.songs} more held-out songs; ${extra.shared} identical to songs above not counted again)`, extra.filtered)}\n${row(`**both test splits pooled (${extra.pooled.songs} songs)**`, extra.pooled.filtered)}`
+    : ''
+}
 
 Test split by accompaniment kind and by vocal-to-accompaniment level (same threshold and filter):
 
@@ -137,4 +177,4 @@ Synthetic vocals (diphone singing and speech synthesis) are not real singing; th
 real vocal recordings, so behaviour on real music is only spot-checked on the bundled clips above.
 `;
 await writeFile(join(modelDir, 'MODEL_CARD.md'), card);
-console.log(JSON.stringify({ test: test.filtered, testRaw: test.raw, valid: valid.filtered, clips }, null, 1));
+console.log(JSON.stringify({ test: test.filtered, testRaw: test.raw, valid: valid.filtered, ...(extra ? { extraTest: extra.filtered, pooledTest: extra.pooled.filtered } : {}), clips }, null, 1));

@@ -8,9 +8,9 @@
  * dropout scaled half of the first dense layer's units by 2, so the second dense layer's BN saw
  * a larger variance than it gets at inference (the "variance shift" of Li et al., CVPR 2019).
  * Recomputing the statistics on what inference will see (Wu & Johnson, "Rethinking 'Batch' in
- * BatchNorm", 2021: "precise BN") is a forward-only pass over a few thousand excerpts. On the
- * default model it lowered the held-out frame error from 11.27 % to ≈ 10.4 %, all of it from the
- * conv layers' statistics (recalibrating only the dense layers' changed nothing; docs/training.md §8).
+ * BatchNorm", 2021: "precise BN") is a forward-only pass over a few thousand excerpts. On
+ * session 4's default model it lowered the test frame error from 11.27 % to ≈ 10.4 %, all of it from the
+ * conv layers' statistics (recalibrating only the dense layers changed nothing; docs/training.md §8).
  *
  * Each BN layer normalises by its batch statistics during the pass (so later layers see inputs
  * normalised as in training); the stored statistics are the averages over batches of the batch

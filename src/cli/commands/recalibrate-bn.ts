@@ -3,7 +3,6 @@
  * (src/model/precise-bn.ts) computed on a corpus's training split, retune its decision threshold
  * on the validation split, and write the result as a new weight file. Forward passes only.
  */
-import { resolve } from 'node:path';
 import { EarshotError } from '../../../bindings/errors.ts';
 import type { Command } from '../commands.ts';
 import { Options } from '../options.ts';
@@ -13,8 +12,8 @@ const HELP = `Usage: earshot recalibrate-bn --model <dir> --corpus <dir> --out <
 Recompute every batch-norm layer's mean and variance of a trained singing-voice CNN for the
 weights as they are: dropout off, clean (unaugmented) excerpts of the corpus's training split in
 their natural voiced/unvoiced proportion ("precise BN"). The moving averages kept during
-training come from augmented, dropout-on passes over weights that kept changing; on the default
-model this step alone lowered the held-out frame error by ≈ 0.9 points (docs/training.md §8).
+training come from augmented, dropout-on passes over weights that kept changing; on session 4's
+default model this step alone lowered the test frame error by ≈ 0.9 points (docs/training.md §8).
 The decision threshold is then retuned on the validation split (median filtered), and the
 model's normalisation statistics are kept. \`earshot train --recalibrate-bn\` does the same for
 every validated epoch.
@@ -125,7 +124,7 @@ export async function recalibrateBnCommand(args: string[]): Promise<number> {
         ...weights.info.training,
         bnRecalibration: {
           command: ['earshot', 'recalibrate-bn', ...args].join(' '),
-          from: `${oldId} (${resolve(modelDir!)}, weights CRC-32 ${weightsFingerprint(weights)})`,
+          from: `${oldId} (${modelDir}, weights CRC-32 ${weightsFingerprint(weights)})`,
           batches,
           batchSize,
           seed,
