@@ -15,8 +15,8 @@ import { loadMono } from '../src/audio/node.ts';
 import { FrontEnd } from '../src/frontend/index.ts';
 import { createClassifier } from '../src/model/engines.ts';
 import { loadWeights } from '../src/model/weights.ts';
-import { listCorpus, loadSongs, normaliseSong } from '../src/model/dataset.ts';
-import { evaluate, medianFilter, type FrameMetrics } from '../src/model/train.ts';
+import { listCorpus, loadSongs } from '../src/model/dataset.ts';
+import { evaluate, medianFilter, predictSongs, type FrameMetrics } from '../src/model/train.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +42,7 @@ const songMeta = new Map<string, any>(manifest.songs.map((s: any) => [s.id, s]))
 const snrBand = (db: number | undefined) => (db === undefined ? 'no vocals' : db < 0 ? 'vocals < 0 dB' : db < 5 ? 'vocals 0–5 dB' : 'vocals ≥ 5 dB');
 async function split(name: 'valid' | 'test') {
   const songs = await loadSongs(entries.filter((e) => e.split === name), { accompaniment: false });
-  const probs: Float32Array[] = [];
-  for (const s of songs) probs.push(await clf.predictFrames(normaliseSong(s, stats), s.nFrames));
+  const probs = await predictSongs(clf, songs, stats);
   const labels = songs.map((s) => s.labels);
   const groups = new Map<string, { p: Float32Array[]; l: Uint8Array[] }>();
   songs.forEach((s, i) => {
@@ -71,8 +70,7 @@ if (values['extra-test']) {
   const all = (await listCorpus(dir)).filter((e) => e.split === 'test');
   const fresh = all.filter((e) => !mainTest.has(signature(extraMeta.get(e.id))));
   const songs = await loadSongs(fresh, { accompaniment: false });
-  const probs: Float32Array[] = [];
-  for (const s of songs) probs.push(await clf.predictFrames(normaliseSong(s, stats), s.nFrames));
+  const probs = await predictSongs(clf, songs, stats);
   const labels = songs.map((s) => s.labels);
   extra = {
     corpus: dir,

@@ -188,6 +188,8 @@ test('earshot recalibrate-bn: usage errors by name; on a corpus it rewrites only
   await rejectsCode(() => recalibrateBnCommand(['--model', 'x', '--out', 'y', '--batches', '0']), 'BAD_USAGE', /--batches must be an integer ≥ 1/);
   const dir = mkdtempSync(join(tmpdir(), 'earshot-pbn-cli-'));
   try {
+    await rejectsCode(() => recalibrateBnCommand(['--model', join(dir, 'none'), '--out', join(dir, 'y')]), 'MODEL_MISSING', /none does not exist/);
+    await rejectsCode(() => recalibrateBnCommand(['--model', 'random:3', '--out', join(dir, 'y')]), 'BAD_USAGE', /random:3: the weight file has no normalisation statistics/);
     await makeTinyCorpus(join(dir, 'corpus'), { train: 2, valid: 1, test: 0 }, 2);
     const v1 = join(ROOT, 'assets', 'models', 'svd-v1');
     const quiet = process.stderr.write;

@@ -57,17 +57,17 @@ export async function recalibrateBnCommand(args: string[]): Promise<number> {
 
   const { initBackend } = await import('../../model/backend.ts');
   const { createSvdCnn } = await import('../../model/svdcnn.ts');
-  const { loadWeights, saveWeights, weightsFingerprint } = await import('../../model/weights.ts');
+  const { inputPipelineOf, saveWeights, weightsFingerprint } = await import('../../model/weights.ts');
+  const { resolveModelWeights } = await import('../../model/resolve-node.ts');
   const { listCorpus, loadSongs, ExcerptSampler } = await import('../../model/dataset.ts');
   const { predictSongs, tuneThreshold } = await import('../../model/train.ts');
   const { recalibrateBatchNorm } = await import('../../model/precise-bn.ts');
   const { createClassifier } = await import('../../model/engines.ts');
-  const { statsFromJSON } = await import('../../frontend/index.ts');
   const log = (l: string) => process.stderr.write(l + '\n');
 
-  const weights = await loadWeights(modelDir!);
-  if (!weights.info.normalization) throw new EarshotError('BAD_USAGE', `--model ${modelDir}: the weight file has no normalisation statistics (recalibration z-scores with them)`);
-  const stats = statsFromJSON(weights.info.normalization);
+  const { weights } = await resolveModelWeights(modelDir);
+  const { stats } = inputPipelineOf(weights);
+  if (!stats) throw new EarshotError('BAD_USAGE', `--model ${modelDir}: the weight file has no normalisation statistics (recalibration z-scores with them)`);
   await initBackend('wasm');
 
   const entries = await listCorpus(corpus);
@@ -137,7 +137,7 @@ export async function recalibrateBnCommand(args: string[]): Promise<number> {
     },
     tensors: result.tensors,
   });
-  log(`recalibrate-bn: → ${out} (id ${id}, weights CRC-32 ${weightsFingerprint({ info: weights.info, tensors: result.tensors })})`);
+  log(`recalibrate-bn: → ${out} (id ${id}, weights CRC-32 ${weightsFingerprint(result)})`);
   return 0;
 }
 
