@@ -9,6 +9,11 @@ import { vlq, writeSmf, randomArrangement, VOICE_LIKE_PROGRAMS, type MidiEvent }
 import { Rng } from '../scripts/corpus/rng.ts';
 import { frameLabels, frameCount, frameEnergies, labelRuns } from '../scripts/corpus/labels.ts';
 import { parseEspeakVariants, splitItems, sampleKind } from '../scripts/corpus/sources.ts';
+import { unionCorpora } from '../scripts/corpus/union.ts';
+import { listCorpus } from '../src/model/dataset.ts';
+import { mkdtemp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // ---------------------------------------------------------------- SMF
 
@@ -249,6 +254,71 @@ test('source helpers: espeak variant listing, split assignment, Sonic Pi sample 
   assert.is(sampleKind('drum_snare_hard'), 'snare');
   assert.is(sampleKind('hat_zild'), 'hat');
   assert.is(sampleKind('tabla_na'), 'perc');
+});
+
+// ---------------------------------------------------------------- union of corpora
+
+async function fakeCorpus(dir: string, songs: Array<{ id: string; split: string; voice: string; acc: string[] }>): Promise<void> {
+  for (const s of songs) {
+    await mkdir(join(dir, s.split, s.id), { recursive: true });
+    await writeFile(join(dir, s.split, s.id, 'mix.wav'), s.id);
+  }
+  const manifest = {
+    format: 'earshot-corpus/1', seed: 1,
+    songs: songs.map((s) => ({
+      id: s.id, split: s.split, files: { mix: `${s.split}/${s.id}/mix.wav` },
+      singer: { engine: 'festival', voice: s.voice }, accompaniment: { sources: s.acc },
+    })),
+  };
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+async function rejectsWith(p: Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.match((e as Error).message, re);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${re}`);
+}
+
+test('unionCorpora links every song under a tagged id and refuses sources that cross splits', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'earshot-union-'));
+  try {
+    const a = join(root, 'a');
+    const b = join(root, 'b');
+    await fakeCorpus(a, [
+      { id: 'song-0001', split: 'train', voice: 'v1', acc: ['midi:12', 'wesnoth:x'] },
+      { id: 'song-0002', split: 'test', voice: 'v2', acc: ['sonicpi:y'] },
+    ]);
+    await fakeCorpus(b, [
+      { id: 'song-0001', split: 'train', voice: 'v1', acc: ['midi:12'] },
+      { id: 'song-0002', split: 'valid', voice: 'v3', acc: ['midi:99', 'wesnoth:z'] },
+    ]);
+    const r = await unionCorpora(join(root, 'u'), [{ dir: a, tag: 'a' }, { dir: b, tag: 'b' }]);
+    assert.equal([r.train, r.valid, r.test], [2, 1, 1]);
+    const entries = await listCorpus(join(root, 'u'));
+    assert.equal(entries.map((e) => `${e.split}/${e.id}`).sort(), ['test/a-song-0002', 'train/a-song-0001', 'train/b-song-0001', 'valid/b-song-0002']);
+    for (const e of entries) {
+      const [tag, ...rest] = e.id.split('-');
+      const original = join(tag === 'a' ? a : b, e.split, rest.join('-'), 'mix.wav');
+      assert.is(await realpath(e.mix), await realpath(original), `${e.id} reaches its song through the link`);
+      assert.is(await readFile(e.mix, 'utf8'), rest.join('-'));
+    }
+    // a singer of a's test split in b's training split: a test song would not be unseen
+    const c = join(root, 'c');
+    await fakeCorpus(c, [{ id: 'song-0001', split: 'train', voice: 'v2', acc: [] }]);
+    await rejectsWith(unionCorpora(join(root, 'u2'), [{ dir: a, tag: 'a' }, { dir: c, tag: 'c' }]), /festival:v2 is in the test split .* and the train split/);
+    // an accompaniment source crossing splits, too (MIDI seeds are per song and may repeat)
+    const d = join(root, 'd');
+    await fakeCorpus(d, [{ id: 'song-0001', split: 'valid', voice: 'v9', acc: ['midi:12', 'wesnoth:x'] }]);
+    await rejectsWith(unionCorpora(join(root, 'u3'), [{ dir: a, tag: 'a' }, { dir: d, tag: 'd' }]), /wesnoth:x is in the train split/);
+    await rejectsWith(unionCorpora(join(root, 'u4'), [{ dir: a, tag: 'a' }, { dir: join(root, 'none'), tag: 'n' }]), /manifest\.json: missing/);
+    await rejectsWith(unionCorpora(join(root, 'u5'), [{ dir: a, tag: 'a' }, { dir: b, tag: 'a' }]), /tag "a" given twice/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
