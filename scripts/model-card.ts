@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadMono } from '../src/audio/node.ts';
 import { FrontEnd } from '../src/frontend/index.ts';
 import { createClassifier } from '../src/model/engines.ts';
-import { loadWeights } from '../src/model/weights.ts';
+import { inputPipelineOf, loadWeights } from '../src/model/weights.ts';
 import { listCorpus, loadSongs } from '../src/model/dataset.ts';
 import { evaluate, medianFilter, predictSongs, type FrameMetrics } from '../src/model/train.ts';
 
@@ -32,7 +32,9 @@ const median = Number(values.median);
 const weights = await loadWeights(modelDir);
 const info = weights.info as any;
 const threshold: number = info.threshold;
-const stats = { mean: Float32Array.from(info.normalization.mean), std: Float32Array.from(info.normalization.std) };
+const { stats: maybeStats, frontEnd } = inputPipelineOf(weights);
+if (!maybeStats) throw new Error(`model-card: ${modelDir} has no normalisation statistics (info.normalization); a model card measures a trained model`);
+const stats = maybeStats;
 const clf = await createClassifier(weights, { engine: 'auto', onInfo: (m) => console.error(`model-card: ${m}`) });
 
 const entries = await listCorpus(values.corpus!);
@@ -80,9 +82,23 @@ if (values['extra-test']) {
     pooled: { songs: test.songs + songs.length, filtered: evaluate([...test.probs, ...probs], [...test.labels, ...labels], threshold, median) },
   };
 }
-const summary = manifest.summary ?? {};
 
-const fe = new FrontEnd();
+// The corpus the model was trained on (its --corpus), when it is on this disk: a union of corpora
+// (scripts/corpus/union.ts) is described part by part.
+async function trainingCorpus(): Promise<string> {
+  const trainedOn = /--corpus\s+(\S+)/.exec(String(info.training?.command ?? ''))?.[1];
+  let m: any = null;
+  if (trainedOn && resolve(trainedOn) !== resolve(values.corpus!)) m = JSON.parse(await readFile(join(resolve(trainedOn), 'manifest.json'), 'utf8').catch(() => 'null'));
+  const describe = (name: string, sm: any) => `\`${name}\` (seed ${sm.seed}): ${sm.summary?.all?.songs} songs, ${Math.round(sm.summary?.all?.minutes ?? 0)} min (train ${sm.summary?.train?.songs} / validation ${sm.summary?.valid?.songs} / test ${sm.summary?.test?.songs} songs)`;
+  if (!m?.union) return `The offline corpus of \`scripts/corpus/\` (docs/corpus.md): ${describe(values.corpus!, manifest)}`;
+  const parts = [];
+  for (const u of m.union) parts.push(describe(u.corpus, JSON.parse(await readFile(join(resolve(trainedOn!), u.corpus, 'manifest.json'), 'utf8'))));
+  const count = (sp: string) => m.songs.filter((x: any) => x.split === sp).length;
+  return `Trained on \`${trainedOn}\`, the union (scripts/corpus/union.ts; no source crosses splits) of offline corpora of \`scripts/corpus/\` (docs/corpus.md) built from the same seed: ${parts.join('; ')} — together train ${count('train')} / validation ${count('valid')} / test ${count('test')} songs, the threshold tuned on all ${count('valid')} validation songs`;
+}
+const dataSection = await trainingCorpus();
+
+const fe = new FrontEnd(frontEnd);
 async function clip(file: string) {
   const x = await loadMono(resolve('assets', file));
   const lm = fe.logMel(x);
@@ -126,8 +142,7 @@ finished ${t.finished ?? '?'}.${t.initialisedFrom ? `\n\n**Started from** ${t.in
     : ''
 }
 
-**Data.** The offline corpus of \`scripts/corpus/\` (seed ${manifest.seed}; docs/corpus.md): ${summary.all?.songs} songs, ${Math.round(summary.all?.minutes ?? 0)} min
-(train ${summary.train?.songs} / validation ${summary.valid?.songs} / test ${summary.test?.songs} songs), vocals by
+**Data.** ${dataSection}. Vocals by
 festival (singing mode) and espeak-ng (sung-like SSML) with pitch/vibrato variants, accompaniment
 from fluidsynth renders of generated MIDI (FluidR3 GM, MIT), Sonic Pi samples (CC0) and Wesnoth's
 music (GPL-2+); train/valid/test split **by song, voice and accompaniment source**. The bundled real
@@ -135,7 +150,7 @@ clip \`assets/lena-sung.wav\` is never used in training. Licences: docs/corpus.m
 
 ## Quality (measured by \`node --import tsx scripts/model-card.ts --model ${values.model} --corpus ${values.corpus}${values['extra-test'] ? ` --extra-test ${values['extra-test']}` : ''}\`)
 
-Threshold ${threshold} (tuned on the validation split), decisions median-filtered over ${median} frames
+Threshold ${threshold} (tuned on the training corpus's validation split), decisions median-filtered over ${median} frames
 (methods.md §1) unless said otherwise; engine used for the measurement: ${clf.engine}.
 
 | split | frame error | recall | specificity | frames |

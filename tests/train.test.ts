@@ -18,8 +18,9 @@ import { initWeights, loadWeights } from '../src/model/weights.ts';
 import { FrontEnd, SVD_FRONTEND, statsToJSON } from '../src/frontend/index.ts';
 import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold } from '../src/model/train.ts';
 import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
-import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, DEFAULT_AUGMENT } from '../src/model/augment.ts';
-import { ROOT, readJSON, rejectsCode, throwsCode } from './helpers.ts';
+import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, pitchShiftBands, DEFAULT_AUGMENT } from '../src/model/augment.ts';
+import { maxBandsAbove, melAxis, widenFrontEnd } from '../src/frontend/config.ts';
+import { ROOT, makeTinyCorpus, readJSON, rejectsCode, throwsCode } from './helpers.ts';
 import { trainCommand } from '../src/cli/commands/train.ts';
 import { listCorpus, loadSongs } from '../src/model/dataset.ts';
 import { loadMono, writeWavFile } from '../src/audio/node.ts';
@@ -162,13 +163,19 @@ test('extractExcerpt: factors 1 copy rows; stretch keeps the centre row; gain an
   const B = 6;
   const spec = Float32Array.from({ length: rows * B }, (_, i) => Math.floor(i / B) + (i % B) / 10);
   const out = new Float32Array(9 * B);
-  extractExcerpt(spec, rows, B, 20, 9, 1, 1, out, 0);
+  extractExcerpt(spec, rows, B, 20, 9, 1, null, out, 0);
   assert.equal(Array.from(out), Array.from(spec.subarray(16 * B, 25 * B)));
-  extractExcerpt(spec, rows, B, 20, 9, 1.25, 1, out, 0);
+  extractExcerpt(spec, rows, B, 20, 9, 1.25, null, out, 0);
   assert.ok(Math.abs(out[4 * B]! - 20) < 1e-6, 'centre row unchanged by a stretch');
   assert.ok(Math.abs(out[0]! - 15) < 1e-6, 'row 0 reads 20 − 4·1.25');
-  extractExcerpt(spec, rows, B, 20, 9, 1, 2, out, 0);
-  assert.ok(Math.abs(out[4 * B + 4]! - 20.2) < 1e-5, 'band 4 reads band 2 when pitch = 2');
+  extractExcerpt(spec, rows, B, 20, 9, 1, Float32Array.from([0, 0.5, 1, 1.5, 2, 2.5]), out, 0);
+  assert.ok(Math.abs(out[4 * B + 4]! - 20.2) < 1e-5, 'band 4 reads band 2 through the band map');
+  assert.ok(Math.abs(out[4 * B + 3]! - 20.15) < 1e-5, 'band 3 interpolates bands 1 and 2');
+  // rows wider than the output: bands [0, nOut) of each row
+  const narrow = new Float32Array(9 * 4);
+  extractExcerpt(spec, rows, B, 20, 9, 1, null, narrow, 0, 4);
+  assert.equal(Array.from(narrow.subarray(4, 8)), Array.from(spec.subarray(17 * B, 17 * B + 4)));
+  throwsCode(() => extractExcerpt(spec, rows, B, 20, 9, 1, null, narrow, 0, 7), 'BAD_SHAPE', /7 output bands from rows of 6/);
   const g = Float32Array.from([0, -1, LOG_FLOOR]);
   applyGain(g, 0, 3, 20, LOG_FLOOR);
   assert.ok(Math.abs(g[0]! - Math.log(10)) < 1e-6 && Math.abs(g[1]! - (Math.log(10) - 1)) < 1e-6 && g[2] === Math.fround(LOG_FLOOR));
@@ -178,6 +185,98 @@ test('extractExcerpt: factors 1 copy rows; stretch keeps the centre row; gain an
   throwsCode(() => checkAugmentOptions({ stretch: 0.1 }), 'BAD_ARGUMENT', /unknown augment option 'stretch'/);
   throwsCode(() => checkAugmentOptions({ gainDb: -1 }), 'BAD_ARGUMENT', /gainDb/);
   throwsCode(() => checkAugmentOptions({ mixDb: [0, -5] }), 'BAD_ARGUMENT', /mixDb\[1\]/);
+});
+
+// A pure tone's log-mel peaks in the band whose centre is nearest its frequency.
+function toneLogMel(fe: FrontEnd, hz: number): { data: Float32Array; nFrames: number; nMels: number } {
+  const x = Float32Array.from({ length: 22050 }, (_, i) => Math.sin((2 * Math.PI * hz * i) / 22050));
+  return fe.logMel(x);
+}
+const argmaxRow = (a: Float32Array, row: number, n: number, stride = n): number => {
+  let best = 0;
+  for (let b = 1; b < n; b++) if (a[row * stride + b]! > a[row * stride + best]!) best = b;
+  return best;
+};
+
+test('widenFrontEnd: the first 80 bands are the SVD front end exactly; the 9 bands above reach 10.76 kHz and hold tones above 8 kHz', () => {
+  assert.is(maxBandsAbove(SVD_FRONTEND), 9);
+  const w = widenFrontEnd(SVD_FRONTEND, 9);
+  // peaks 1127·ln(1 + f/700) equally spaced: mel(27.5) + 90·(mel(8000) − mel(27.5))/81, back to Hz
+  const mel = (f: number) => 1127 * Math.log(1 + f / 700);
+  const top = 700 * (Math.exp((mel(27.5) + (90 * (mel(8000) - mel(27.5))) / 81) / 1127) - 1);
+  assert.ok(Math.abs(w.fMax - top) < 1e-6 && w.fMax > 10700 && w.fMax < 11025, `fMax ${w.fMax}`);
+  assert.is(w.nMels, 89);
+  assert.is(w.nBinsUsed, Math.floor((513 * 2 * w.fMax) / 22050));
+  throwsCode(() => widenFrontEnd(SVD_FRONTEND, 10), 'BAD_CONFIG', /above Nyquist .* at most 9/);
+  const rng = new Rng(4);
+  const x = Float32Array.from({ length: 22050 }, () => rng.uniform(-1, 1));
+  const a = new FrontEnd(SVD_FRONTEND).logMel(x);
+  const b = new FrontEnd(w).logMel(x);
+  assert.is(b.nFrames, a.nFrames);
+  for (let t = 0; t < a.nFrames; t++) for (let k = 0; k < 80; k++) assert.is(b.data[t * 89 + k], a.data[t * 80 + k], `frame ${t} band ${k}`);
+  const axis = melAxis(w);
+  const tone = toneLogMel(new FrontEnd(w), 9500);
+  assert.ok(Math.abs(argmaxRow(tone.data, 10, 89) - axis.bandOf(9500)) <= 1, `9.5 kHz peaks in band ${argmaxRow(tone.data, 10, 89)}, expected ≈ ${axis.bandOf(9500).toFixed(1)}`);
+  assert.ok(argmaxRow(tone.data, 10, 89) >= 80, 'above the 80 SVD bands');
+});
+
+test('pitchShiftBands: a shifted tone peaks where the front end puts the tone at p·f, also from the bands above 8 kHz', () => {
+  const fe = new FrontEnd(SVD_FRONTEND);
+  for (const [hz, p] of [[2000, 1.25], [2000, 0.75], [440, 1.3], [6000, 0.8]] as const) {
+    const src = toneLogMel(fe, hz);
+    const out = new Float32Array(3 * 80);
+    extractExcerpt(src.data, src.nFrames, 80, 10, 3, 1, pitchShiftBands(SVD_FRONTEND, p), out, 0);
+    const ref = toneLogMel(fe, hz * p);
+    const got = argmaxRow(out, 1, 80);
+    const want = argmaxRow(ref.data, 10, 80);
+    assert.ok(Math.abs(got - want) <= 1, `${hz} Hz × ${p}: shifted peak in band ${got}, a real ${hz * p} Hz tone in band ${want}`);
+  }
+  // 9.5 kHz is above the SVD front end; shifted by 0.75 it belongs at 7.1 kHz, which only the
+  // widened cache can supply (the 80-band spectrogram would repeat its top band there).
+  const w = widenFrontEnd(SVD_FRONTEND, 9);
+  const src = toneLogMel(new FrontEnd(w), 9500);
+  const out = new Float32Array(3 * 80);
+  extractExcerpt(src.data, src.nFrames, 89, 10, 3, 1, pitchShiftBands(SVD_FRONTEND, 0.75, 89), out, 0, 80);
+  const want = argmaxRow(toneLogMel(fe, 9500 * 0.75).data, 10, 80);
+  assert.ok(Math.abs(argmaxRow(out, 1, 80) - want) <= 1, `9.5 kHz × 0.75 from the wide cache: band ${argmaxRow(out, 1, 80)}, expected ${want}`);
+  const map = pitchShiftBands(SVD_FRONTEND, 0.75, 80);
+  assert.ok(map[79] === 79 && map[60]! < 79, 'without bands above, only the top bands clamp');
+  assert.equal(Array.from(pitchShiftBands(SVD_FRONTEND, 1)).map((v) => Math.round(v * 1e4) / 1e4), Array.from({ length: 80 }, (_, b) => b), 'p = 1 is the identity');
+  throwsCode(() => pitchShiftBands(SVD_FRONTEND, 0.8, 79), 'BAD_SHAPE', /79 source bands for 80/);
+});
+
+test('loadSongs bandsAbove: the widened log-mel\'s top bands, cached; the sampler keeps them only for pitch shifts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-wide-'));
+  try {
+    await makeTinyCorpus(dir, { train: 2, valid: 1, test: 0 }, 2);
+    const entries = (await listCorpus(dir)).filter((e) => e.split === 'train');
+    const songs = await loadSongs(entries, { bandsAbove: 9 });
+    const wide = new FrontEnd(widenFrontEnd(SVD_FRONTEND, 9));
+    for (const [i, s] of songs.entries()) {
+      const ref = wide.logMel(await loadMono(entries[i]!.mix));
+      assert.is(s.above!.length, s.nFrames * 9);
+      for (let t = 0; t < s.nFrames; t += 7) for (let k = 0; k < 9; k++) assert.is(s.above![t * 9 + k], ref.data[t * 89 + 80 + k]);
+    }
+    assert.ok(existsSync(join(entries[0]!.dir, 'logmel-wide9.f32')), 'cached next to the song');
+    const again = await loadSongs(entries, { bandsAbove: 9 });
+    assert.equal(Array.from(again[1]!.above!), Array.from(songs[1]!.above!), 'the cache gives the same bands');
+    const stats = bandStats(songs);
+    assert.is(stats.mean.length, 80, 'statistics over the 80 model bands only');
+    assert.is(new ExcerptSampler(songs, stats, { augment: { ...DEFAULT_AUGMENT, pitchShift: 0.3 } }).stride, 89);
+    assert.is(new ExcerptSampler(songs, stats, { augment: { ...DEFAULT_AUGMENT, pitchShift: 0 } }).stride, 80);
+    assert.is(new ExcerptSampler(songs, stats).stride, 80);
+    // without pitch shifts the two samplers draw identical batches
+    const aug = { ...DEFAULT_AUGMENT, pitchShift: 0 };
+    const plain = await loadSongs(entries);
+    const xa = new Float32Array(4 * 115 * 80);
+    const xb = new Float32Array(4 * 115 * 80);
+    const y = new Float32Array(4);
+    new ExcerptSampler(songs, stats, { augment: aug }).next(new Rng(3), 4, xa, y);
+    new ExcerptSampler(plain, stats, { augment: aug }).next(new Rng(3), 4, xb, y);
+    assert.equal(Array.from(xa), Array.from(xb));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('medianFilter matches scipy.ndimage.median_filter (mode nearest), odd and even sizes and a window longer than the signal', () => {

@@ -119,3 +119,47 @@ export function melOptionsOf(c: FrontEndConfig): MelSpectrogramOptions {
     nBinsUsed: c.nBinsUsed, logFloor: c.logFloor,
   };
 }
+
+const melOf = (scale: MelScale, f: number): number => {
+  if (scale !== 'htk') throw new EarshotError('BAD_CONFIG', `mel band positions are implemented for the htk scale only, got '${scale}'`);
+  return 1127 * Math.log(1 + f / 700);
+};
+const hzOf = (m: number): number => 700 * (Math.exp(m / 1127) - 1);
+
+/**
+ * The same front end with `extra` more bands above fMax on the same mel grid: the nMels + 2 filter
+ * peaks are equally spaced in mel from fMin to fMax, so continuing the spacing by `extra` peaks
+ * leaves the first nMels filters (and so the first nMels bands of every log-mel) exactly as they
+ * were, with bands up to the new fMax above them. The training cache keeps these bands so a
+ * pitch shift down reads real content above fMax instead of repeating the top band
+ * (src/model/augment.ts). nBinsUsed follows the SVD rule ⌊(nFft/2 + 1)·2·fMax/sr⌋ (372 at 8 kHz).
+ */
+export function widenFrontEnd(c: FrontEndConfig, extra: number): FrontEndConfig {
+  checkInt(extra, 'widenFrontEnd: extra bands', 0, 1024);
+  if (extra === 0) return { ...c };
+  const m0 = melOf(c.scale, c.fMin);
+  const step = (melOf(c.scale, c.fMax) - m0) / (c.nMels + 1);
+  const fMax = hzOf(m0 + (c.nMels + 1 + extra) * step);
+  const most = maxBandsAbove(c);
+  if (extra > most) throw new EarshotError('BAD_CONFIG', `widenFrontEnd: ${extra} bands above ${c.fMax} Hz would end at ${fMax.toFixed(0)} Hz, above Nyquist (${c.sampleRate / 2} Hz); at most ${most}`);
+  const nBins = c.nFft / 2 + 1;
+  return { ...c, nMels: c.nMels + extra, fMax, nBinsUsed: Math.min(nBins, Math.floor((nBins * 2 * fMax) / c.sampleRate)) };
+}
+
+/** How many bands widenFrontEnd can add before the top peak passes Nyquist (9 for the SVD front end). */
+export function maxBandsAbove(c: FrontEndConfig): number {
+  const m0 = melOf(c.scale, c.fMin);
+  const step = (melOf(c.scale, c.fMax) - m0) / (c.nMels + 1);
+  return Math.max(0, Math.floor((melOf(c.scale, c.sampleRate / 2) - m0) / step + 1e-9) - (c.nMels + 1));
+}
+
+/**
+ * Centre frequency (Hz) of each band of a front end's mel axis (peak b + 1 of its filterbank) and
+ * the inverse map, a fractional band position for a frequency: what a pitch shift needs to move
+ * content along the axis (src/model/augment.ts, pitchShiftBands).
+ */
+export function melAxis(c: Pick<FrontEndConfig, 'scale' | 'fMin' | 'fMax' | 'nMels'>): { centre(b: number): number; bandOf(f: number): number } {
+  const m0 = melOf(c.scale, c.fMin);
+  const step = (melOf(c.scale, c.fMax) - m0) / (c.nMels + 1);
+  return { centre: (b) => hzOf(m0 + (b + 1) * step), bandOf: (f) => (melOf(c.scale, Math.max(f, 0)) - m0) / step - 1 };
+}

@@ -4,14 +4,18 @@
  * shift and time stretch and ±10 dB loudness changes; we add mixing with accompaniment):
  * - time stretch: the excerpt is resampled along time around its centre frame by a factor s
  *   (linear interpolation), so the centre frame — and its label — stays put;
- * - pitch shift: resampled along the mel axis by a factor p (band b reads band b / p; bands
- *   beyond the top read the top band), a small-shift approximation of moving the harmonics;
+ * - pitch shift: every frequency scaled by a factor p, as the reference does by resampling the
+ *   linear spectrum before the mel filterbank: band b (centre f_b) reads the fractional band
+ *   holding f_b / p, linearly interpolated (pitchShiftBands). A shift down reads above the top
+ *   band; the training cache keeps bands above 8 kHz for it (src/frontend widenFrontEnd, up to
+ *   10.76 kHz), so only shifts below ≈ 0.74 clamp their top band or two;
  * - gain: + g·ln(10)/20 on every value above the log floor (|X| scales by 10^(g/20)), floored;
  * - mixing: another excerpt's non-vocal spectrum (an accompaniment stem) is added in the linear
  *   mel domain at a random relative level, log(exp(a) + 10^(r/20)·exp(b)).
  * Every draw comes from a seeded generator, so a seed fixes the whole augmentation stream.
  */
 import { EarshotError, checkNumber } from '../../bindings/errors.ts';
+import { melAxis, type FrontEndConfig } from '../frontend/config.ts';
 
 export interface AugmentOptions {
   /** Largest time-stretch deviation, e.g. 0.1 = factors in [0.9, 1.1] (0 = off). */
@@ -121,30 +125,47 @@ export function drawAugment(rng: Rng, o: Required<AugmentOptions>): AugmentDraw 
 }
 
 /**
- * Write one (optionally stretched and pitch-shifted) log-mel excerpt of `frames` frames centred
- * on frame `centre` of a padded log-mel spectrogram `spec` (nRows × nMels, row-major) into
- * `out` at `offset`. Frame t of the excerpt reads spec row centre + (t − ⌊frames/2⌋)·stretch,
- * band b reads band b / pitch, both linearly interpolated and clamped to the spectrogram.
- * With stretch = pitch = 1 this is a plain copy of rows [centre − ⌊frames/2⌋, … + frames).
+ * Source band positions of a pitch shift by `pitch` on a front end's mel axis: output band b
+ * (centre f_b) takes the content at f_b / pitch, i.e. the fractional band bandOf(f_b / pitch),
+ * clamped to [0, nSrc − 1] where nSrc ≥ nMels bands are available (a widened cache has bands above
+ * fMax on the same grid). pitch > 1 moves content up. Only the htk mel scale is supported.
+ */
+export function pitchShiftBands(axis: Pick<FrontEndConfig, 'scale' | 'fMin' | 'fMax' | 'nMels'>, pitch: number, nSrc: number = axis.nMels, out: Float32Array = new Float32Array(axis.nMels)): Float32Array {
+  checkNumber(pitch, 'pitch shift factor', 1e-3, 1e3);
+  if (!(nSrc >= axis.nMels)) throw new EarshotError('BAD_SHAPE', `pitchShiftBands: ${nSrc} source bands for ${axis.nMels} output bands`);
+  const a = melAxis(axis);
+  for (let b = 0; b < axis.nMels; b++) out[b] = Math.min(Math.max(a.bandOf(a.centre(b) / pitch), 0), nSrc - 1);
+  return out;
+}
+
+/**
+ * Write one (optionally stretched and pitch-shifted) log-mel excerpt of `frames` frames × `nOut`
+ * bands centred on frame `centre` of a padded log-mel spectrogram `spec` (nRows rows of `stride`
+ * ≥ nOut bands, row-major) into `out` at `offset`. Frame t reads spec row centre + (t −
+ * ⌊frames/2⌋)·stretch; band b reads the fractional source band bands[b] (pitchShiftBands; null =
+ * band b); both linearly interpolated and clamped to the spectrogram. With stretch = 1 and no band
+ * map this copies bands [0, nOut) of rows [centre − ⌊frames/2⌋, … + frames).
  */
 export function extractExcerpt(
-  spec: Float32Array, nRows: number, nMels: number, centre: number, frames: number,
-  stretch: number, pitch: number, out: Float32Array, offset: number,
+  spec: Float32Array, nRows: number, stride: number, centre: number, frames: number,
+  stretch: number, bands: Float32Array | null, out: Float32Array, offset: number, nOut: number = stride,
 ): void {
+  if (!(nOut >= 1 && nOut <= stride)) throw new EarshotError('BAD_SHAPE', `extractExcerpt: ${nOut} output bands from rows of ${stride}`);
+  if (bands && bands.length < nOut) throw new EarshotError('BAD_SHAPE', `extractExcerpt: a band map of ${bands.length} for ${nOut} bands`);
   const half = Math.floor(frames / 2);
-  const plain = stretch === 1 && pitch === 1;
-  if (plain) {
+  if (stretch === 1 && !bands) {
     const start = centre - half;
     if (start < 0 || start + frames > nRows) throw new EarshotError('BAD_SHAPE', `excerpt [${start}, ${start + frames}) is outside the ${nRows}-row spectrogram`);
-    out.set(spec.subarray(start * nMels, (start + frames) * nMels), offset);
+    if (nOut === stride) out.set(spec.subarray(start * stride, (start + frames) * stride), offset);
+    else for (let t = 0; t < frames; t++) out.set(spec.subarray((start + t) * stride, (start + t) * stride + nOut), offset + t * nOut);
     return;
   }
   // Band interpolation table, shared by all frames.
-  const b0 = new Int32Array(nMels);
-  const bw = new Float32Array(nMels);
-  for (let b = 0; b < nMels; b++) {
-    const src = Math.min(b / pitch, nMels - 1);
-    const i = Math.min(Math.floor(src), nMels - 2);
+  const b0 = new Int32Array(nOut);
+  const bw = new Float32Array(nOut);
+  for (let b = 0; b < nOut; b++) {
+    const src = Math.min(Math.max(bands ? bands[b]! : b, 0), stride - 1);
+    const i = Math.min(Math.floor(src), stride - 2);
     b0[b] = Math.max(0, i);
     bw[b] = src - b0[b]!;
   }
@@ -152,10 +173,10 @@ export function extractExcerpt(
     const src = Math.min(Math.max(centre + (t - half) * stretch, 0), nRows - 1);
     const r0 = Math.min(Math.floor(src), nRows - 2);
     const rw = src - r0;
-    const p0 = r0 * nMels;
-    const p1 = p0 + nMels;
-    const o = offset + t * nMels;
-    for (let b = 0; b < nMels; b++) {
+    const p0 = r0 * stride;
+    const p1 = p0 + stride;
+    const o = offset + t * nOut;
+    for (let b = 0; b < nOut; b++) {
       const i = b0[b]!;
       const w = bw[b]!;
       const top = spec[p0 + i]! + w * (spec[p0 + i + 1]! - spec[p0 + i]!);

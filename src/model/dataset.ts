@@ -18,7 +18,8 @@ import { join, resolve, isAbsolute } from 'node:path';
 import { EarshotError, checkInt } from '../../bindings/errors.ts';
 import { loadMono } from '../audio/node.ts';
 import { FrontEnd, NormStats, SVD_FRONTEND, type BandStats } from '../frontend/index.ts';
-import { applyGain, drawAugment, extractExcerpt, mixInto, type AugmentOptions, type Rng } from './augment.ts';
+import { widenFrontEnd } from '../frontend/config.ts';
+import { applyGain, drawAugment, extractExcerpt, mixInto, pitchShiftBands, type AugmentOptions, type Rng } from './augment.ts';
 
 export type Split = 'train' | 'valid' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
@@ -45,6 +46,11 @@ export interface Song {
   accompaniment: Float32Array | null;
   /** One 0/1 label per frame. */
   labels: Uint8Array;
+  /**
+   * nFrames × bandsAbove log-mel bands above the front end's fMax on the same mel grid
+   * (src/frontend widenFrontEnd), for pitch shifts down; absent unless loaded with `bandsAbove`.
+   */
+  above?: Float32Array;
 }
 
 const CACHE_VERSION = 1;
@@ -143,6 +149,11 @@ export interface LoadOptions {
   cache?: boolean;
   /** Load the accompaniment stems (for mixing augmentation; default true for 'train'). */
   accompaniment?: boolean;
+  /**
+   * Also load this many mix log-mel bands above the front end's fMax (Song.above; cached as
+   * `logmel-wide<k>.f32`), the material a pitch shift down reads (default 0).
+   */
+  bandsAbove?: number;
   onProgress?: (done: number, total: number, id: string) => void;
 }
 
@@ -150,6 +161,8 @@ export interface LoadOptions {
 export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): Promise<Song[]> {
   const fe = opts.frontEnd ?? new FrontEnd(SVD_FRONTEND);
   const useCache = opts.cache ?? true;
+  const k = checkInt(opts.bandsAbove ?? 0, 'bandsAbove', 0, 1024);
+  const wide = k > 0 ? new FrontEnd(widenFrontEnd(fe.config, k)) : null;
   const out: Song[] = [];
   for (const [i, e] of entries.entries()) {
     let labelsJson: { labels?: unknown; hop?: unknown };
@@ -173,7 +186,15 @@ export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): P
       const acc = await cachedLogMel(fe, e.accompaniment, join(e.dir, 'accompaniment.logmel'), useCache);
       if (acc.nFrames === mix.nFrames) accompaniment = acc.data;
     }
-    out.push({ id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, logMel: mix.data, accompaniment, labels });
+    const song: Song = { id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, logMel: mix.data, accompaniment, labels };
+    if (wide) {
+      const w = await cachedLogMel(wide, e.mix, join(e.dir, `logmel-wide${k}`), useCache);
+      const B = fe.nMels;
+      const above = new Float32Array(mix.nFrames * k);
+      for (let t = 0; t < mix.nFrames; t++) above.set(w.data.subarray(t * (B + k) + B, (t + 1) * (B + k)), t * k);
+      song.above = above;
+    }
+    out.push(song);
     opts.onProgress?.(i + 1, entries.length, e.id);
   }
   return out;
@@ -185,6 +206,16 @@ export function bandStats(songs: Song[]): BandStats {
   const s = new NormStats(songs[0]!.nMels);
   for (const song of songs) s.add(song.logMel, song.nFrames);
   return s.finish();
+}
+
+/** Rows of nMels bands followed by rows of k bands → rows of nMels + k bands. */
+function interleave(a: Float32Array, b: Float32Array, nFrames: number, nMels: number, k: number): Float32Array {
+  const out = new Float32Array(nFrames * (nMels + k));
+  for (let t = 0; t < nFrames; t++) {
+    out.set(a.subarray(t * nMels, (t + 1) * nMels), t * (nMels + k));
+    out.set(b.subarray(t * k, (t + 1) * k), t * (nMels + k) + nMels);
+  }
+  return out;
 }
 
 /** A song padded with `pad` frames of the log floor at both ends (log domain, not normalised). */
@@ -207,6 +238,10 @@ export interface SamplerOptions {
 export class ExcerptSampler {
   readonly frames: number;
   readonly nMels: number;
+  /** Bands per row of the padded songs: nMels, plus the bands above fMax when every song has them. */
+  readonly stride: number;
+  private readonly axis: FrontEnd['config'];
+  private readonly bandMap: Float32Array;
   private readonly pad: number;
   private readonly logFloor: number;
   private readonly padded: Float32Array[];
@@ -227,7 +262,13 @@ export class ExcerptSampler {
     this.pad = fe.config.padFrames;
     this.logFloor = Math.fround(Math.log(Math.fround(fe.config.logFloor)));
     this.augment = opts.augment ?? null;
-    this.padded = songs.map((s) => padLog(s.logMel, s.nFrames, s.nMels, this.pad, this.logFloor));
+    this.axis = fe.config;
+    this.bandMap = new Float32Array(this.nMels);
+    // The bands above fMax are only worth their memory to pitch shifts, and only if all songs have them.
+    const k = songs[0]!.above ? songs[0]!.above.length / songs[0]!.nFrames : 0;
+    const wide = k > 0 && (this.augment?.pitchShift ?? 0) > 0 && songs.every((s) => s.above && s.above.length === s.nFrames * k);
+    this.stride = wide ? this.nMels + k : this.nMels;
+    this.padded = songs.map((s) => padLog(wide ? interleave(s.logMel, s.above!, s.nFrames, s.nMels, k) : s.logMel, s.nFrames, this.stride, this.pad, this.logFloor));
     this.paddedAcc = songs.filter((s) => s.accompaniment).map((s) => padLog(s.accompaniment!, s.nFrames, s.nMels, this.pad, this.logFloor));
     this.rows = songs.map((s) => s.nFrames + 2 * this.pad);
     // Frames are addressed globally: (song, frame) → offset into the concatenation of all songs.
@@ -296,7 +337,8 @@ export class ExcerptSampler {
       const off = i * size;
       const a = opts.augment === false ? null : this.augment;
       const d = a ? drawAugment(rng, a) : null;
-      extractExcerpt(this.padded[song]!, this.rows[song]!, this.nMels, centre, this.frames, d?.stretch ?? 1, d?.pitch ?? 1, x, off);
+      const bands = d && d.pitch !== 1 ? pitchShiftBands(this.axis, d.pitch, this.stride, this.bandMap) : null;
+      extractExcerpt(this.padded[song]!, this.rows[song]!, this.stride, centre, this.frames, d?.stretch ?? 1, bands, x, off, this.nMels);
       if (d && d.gainDb !== 0) applyGain(x, off, size, d.gainDb, this.logFloor);
       if (d && d.mixDb !== null && this.paddedAcc.length > 0) {
         const k = rng.int(this.paddedAcc.length);

@@ -355,7 +355,13 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
   let badEpochs = 0;
   let startEpoch = 0;
   let ema: Record<string, TensorData> | null = null;
-  const optionsRecord = { ...o, augment: o.augment };
+  // How a pitch shift was made (frequency scaling on the mel axis since session 6, reading this
+  // many cached bands above fMax), so a weight file says what its training saw.
+  const optionsRecord = {
+    ...o,
+    augment: o.augment,
+    ...(o.augment && o.augment.pitchShift > 0 ? { pitchShift: { mapping: 'frequency-scaling', bandsAbove: sampler.stride - sampler.nMels } } : {}),
+  };
 
   if (options.resume && ckptDir && (await fileExists(join(ckptDir, 'state.json')))) {
     const st = JSON.parse(await readFile(join(ckptDir, 'state.json'), 'utf8')) as CheckpointState;

@@ -143,7 +143,10 @@ export async function trainCommand(args: string[]): Promise<number> {
   const progress = (what: string) => (done: number, total: number) => {
     if (done === total || done % 10 === 0) log(`train: ${what} log-mel ${done}/${total}`);
   };
-  const train = await loadSongs(pick('train'), { cache: !o.flag('no-cache'), onProgress: progress('training') });
+  // Pitch shifts down read real content above 8 kHz from a widened log-mel cache (docs/training.md §9).
+  const { maxBandsAbove, SVD_FRONTEND } = await import('../../frontend/config.ts');
+  const bandsAbove = augment && augment.pitchShift > 0 ? maxBandsAbove(SVD_FRONTEND) : 0;
+  const train = await loadSongs(pick('train'), { cache: !o.flag('no-cache'), bandsAbove, onProgress: progress('training') });
   const valid = await loadSongs(pick('valid'), { cache: !o.flag('no-cache'), accompaniment: false, onProgress: progress('validation') });
   log(`train: ${train.length} training and ${valid.length} validation songs loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const stats = bandStats(train);
