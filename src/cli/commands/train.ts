@@ -33,8 +33,9 @@ Options:
   --no-augment            train without augmentation
   --time-stretch <x>      largest time-stretch deviation (factors in [1 − x, 1 + x]; the
                           reference uses up to 0.3)                                      [0.1]
-  --pitch-shift <x>       largest pitch shift along the mel axis (factors in [1 − x, 1 + x];
-                          the reference uses up to 0.3)                                 [0.05]
+  --pitch-shift <x>       largest pitch shift: frequencies scaled by factors in [1 − x, 1 + x]
+                          on the mel axis, reading 9 cached bands above 8 kHz (the reference
+                          uses up to 0.3)                                               [0.05]
   --gain-db <x>           largest loudness change in dB (±)                               [10]
   --mix-prob <p>          probability of mixing another song's accompaniment into an example
                                                                                          [0.3]
