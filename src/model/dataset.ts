@@ -189,6 +189,7 @@ export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): P
     const song: Song = { id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, logMel: mix.data, accompaniment, labels };
     if (wide) {
       const w = await cachedLogMel(wide, e.mix, join(e.dir, `logmel-wide${k}`), useCache);
+      if (w.nFrames !== mix.nFrames) throw new EarshotError('CORPUS_CORRUPT', `corpus: song ${e.id}: the widened log-mel has ${w.nFrames} frames, the log-mel ${mix.nFrames}`);
       const B = fe.nMels;
       const above = new Float32Array(mix.nFrames * k);
       for (let t = 0; t < mix.nFrames; t++) above.set(w.data.subarray(t * (B + k) + B, (t + 1) * (B + k)), t * k);
