@@ -120,11 +120,33 @@ export function melOptionsOf(c: FrontEndConfig): MelSpectrogramOptions {
   };
 }
 
-const melOf = (scale: MelScale, f: number): number => {
-  if (scale !== 'htk') throw new EarshotError('BAD_CONFIG', `mel band positions are implemented for the htk scale only, got '${scale}'`);
-  return 1127 * Math.log(1 + f / 700);
-};
-const hzOf = (m: number): number => 700 * (Math.exp(m / 1127) - 1);
+/** Hz → mel on the scale of a filterbank: HTK 1127·ln(1 + f/700), or Slaney (librosa htk=False). */
+export function hzToMel(f: number, scale: MelScale): number {
+  if (scale === 'htk') return 1127 * Math.log(1 + f / 700);
+  const fsp = 200 / 3;
+  const minLogHz = 1000;
+  const minLogMel = minLogHz / fsp;
+  const logstep = Math.log(6.4) / 27;
+  return f >= minLogHz ? minLogMel + Math.log(f / minLogHz) / logstep : f / fsp;
+}
+
+/** mel → Hz, the inverse of hzToMel. */
+export function melToHz(m: number, scale: MelScale): number {
+  if (scale === 'htk') return 700 * (Math.exp(m / 1127) - 1);
+  const fsp = 200 / 3;
+  const minLogHz = 1000;
+  const minLogMel = minLogHz / fsp;
+  const logstep = Math.log(6.4) / 27;
+  return m >= minLogMel ? minLogHz * Math.exp(logstep * (m - minLogMel)) : fsp * m;
+}
+
+// The band geometry below (widenFrontEnd, melAxis) is used and tested for the htk scale only:
+// the filter peaks sit at mel m0 + j·step, j = 0 … nMels + 1.
+function melGrid(c: Pick<FrontEndConfig, 'scale' | 'fMin' | 'fMax' | 'nMels'>): { m0: number; step: number } {
+  if (c.scale !== 'htk') throw new EarshotError('BAD_CONFIG', `mel band positions are implemented for the htk scale only, got '${c.scale}'`);
+  const m0 = hzToMel(c.fMin, c.scale);
+  return { m0, step: (hzToMel(c.fMax, c.scale) - m0) / (c.nMels + 1) };
+}
 
 /**
  * The same front end with `extra` more bands above fMax on the same mel grid: the nMels + 2 filter
@@ -137,9 +159,8 @@ const hzOf = (m: number): number => 700 * (Math.exp(m / 1127) - 1);
 export function widenFrontEnd(c: FrontEndConfig, extra: number): FrontEndConfig {
   checkInt(extra, 'widenFrontEnd: extra bands', 0, 1024);
   if (extra === 0) return { ...c };
-  const m0 = melOf(c.scale, c.fMin);
-  const step = (melOf(c.scale, c.fMax) - m0) / (c.nMels + 1);
-  const fMax = hzOf(m0 + (c.nMels + 1 + extra) * step);
+  const { m0, step } = melGrid(c);
+  const fMax = melToHz(m0 + (c.nMels + 1 + extra) * step, c.scale);
   const most = maxBandsAbove(c);
   if (extra > most) throw new EarshotError('BAD_CONFIG', `widenFrontEnd: ${extra} bands above ${c.fMax} Hz would end at ${fMax.toFixed(0)} Hz, above Nyquist (${c.sampleRate / 2} Hz); at most ${most}`);
   const nBins = c.nFft / 2 + 1;
@@ -148,9 +169,8 @@ export function widenFrontEnd(c: FrontEndConfig, extra: number): FrontEndConfig 
 
 /** How many bands widenFrontEnd can add before the top peak passes Nyquist (9 for the SVD front end). */
 export function maxBandsAbove(c: FrontEndConfig): number {
-  const m0 = melOf(c.scale, c.fMin);
-  const step = (melOf(c.scale, c.fMax) - m0) / (c.nMels + 1);
-  return Math.max(0, Math.floor((melOf(c.scale, c.sampleRate / 2) - m0) / step + 1e-9) - (c.nMels + 1));
+  const { m0, step } = melGrid(c);
+  return Math.max(0, Math.floor((hzToMel(c.sampleRate / 2, c.scale) - m0) / step + 1e-9) - (c.nMels + 1));
 }
 
 /**
@@ -159,7 +179,6 @@ export function maxBandsAbove(c: FrontEndConfig): number {
  * content along the axis (src/model/augment.ts, pitchShiftBands).
  */
 export function melAxis(c: Pick<FrontEndConfig, 'scale' | 'fMin' | 'fMax' | 'nMels'>): { centre(b: number): number; bandOf(f: number): number } {
-  const m0 = melOf(c.scale, c.fMin);
-  const step = (melOf(c.scale, c.fMax) - m0) / (c.nMels + 1);
-  return { centre: (b) => hzOf(m0 + (b + 1) * step), bandOf: (f) => (melOf(c.scale, Math.max(f, 0)) - m0) / step - 1 };
+  const { m0, step } = melGrid(c);
+  return { centre: (b) => melToHz(m0 + (b + 1) * step, c.scale), bandOf: (f) => (hzToMel(Math.max(f, 0), c.scale) - m0) / step - 1 };
 }

@@ -13,7 +13,7 @@
  */
 import { EarshotError } from '../../bindings/errors.ts';
 import type { ComponentLayout, Explanation, ExplainedFeature } from '../explain/types.ts';
-import type { FrontEndConfig } from '../frontend/config.ts';
+import { hzToMel, melToHz, type FrontEndConfig } from '../frontend/config.ts';
 
 export const EXPLANATION_FORMAT = 'earshot-explanation';
 export const EXPLANATION_FORMAT_VERSION = 1;
@@ -109,24 +109,6 @@ export type LayoutJSON =
   | { kind: 'sources'; sources: string[]; segments: Array<[number, number]>; sampleRate: number };
 
 // ---------------------------------------------------------------- frequency and time
-
-function hzToMel(f: number, scale: string): number {
-  if (scale === 'htk') return 1127 * Math.log(1 + f / 700);
-  const fsp = 200 / 3;
-  const minLogHz = 1000;
-  const minLogMel = minLogHz / fsp;
-  const logstep = Math.log(6.4) / 27;
-  return f >= minLogHz ? minLogMel + Math.log(f / minLogHz) / logstep : f / fsp;
-}
-
-function melToHz(m: number, scale: string): number {
-  if (scale === 'htk') return 700 * (Math.exp(m / 1127) - 1);
-  const fsp = 200 / 3;
-  const minLogHz = 1000;
-  const minLogMel = minLogHz / fsp;
-  const logstep = Math.log(6.4) / 27;
-  return m >= minLogMel ? minLogHz * Math.exp(logstep * (m - minLogMel)) : fsp * m;
-}
 
 /** The nMels + 2 filter peaks in Hz (equally spaced in mel from fMin to fMax). */
 export function melPeaksHz(fe: Pick<FrontEndConfig, 'nMels' | 'fMin' | 'fMax' | 'scale'>): Float64Array {
