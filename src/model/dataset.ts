@@ -175,7 +175,9 @@ export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): P
     if (labelsJson.hop !== undefined && labelsJson.hop !== fe.config.hop) {
       throw new EarshotError('CORPUS_CORRUPT', `corpus: ${e.labels} is on hop ${String(labelsJson.hop)}, the front end's hop is ${fe.config.hop}`);
     }
-    const mix = await cachedLogMel(fe, e.mix, join(e.dir, 'logmel'), useCache);
+    // With bands above, one widened log-mel gives both: its first nMels bands are the front end's
+    // log-mel exactly (widenFrontEnd keeps the filters), the rest are Song.above.
+    const mix = wide ? await cachedLogMel(wide, e.mix, join(e.dir, `logmel-wide${k}`), useCache) : await cachedLogMel(fe, e.mix, join(e.dir, 'logmel'), useCache);
     if (mix.nFrames !== labelsJson.labels.length) {
       throw new EarshotError('CORPUS_CORRUPT', `corpus: song ${e.id} has ${mix.nFrames} front-end frames but ${labelsJson.labels.length} labels`);
     }
@@ -186,16 +188,8 @@ export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): P
       const acc = await cachedLogMel(fe, e.accompaniment, join(e.dir, 'accompaniment.logmel'), useCache);
       if (acc.nFrames === mix.nFrames) accompaniment = acc.data;
     }
-    const song: Song = { id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, logMel: mix.data, accompaniment, labels };
-    if (wide) {
-      const w = await cachedLogMel(wide, e.mix, join(e.dir, `logmel-wide${k}`), useCache);
-      if (w.nFrames !== mix.nFrames) throw new EarshotError('CORPUS_CORRUPT', `corpus: song ${e.id}: the widened log-mel has ${w.nFrames} frames, the log-mel ${mix.nFrames}`);
-      const B = fe.nMels;
-      const above = new Float32Array(mix.nFrames * k);
-      for (let t = 0; t < mix.nFrames; t++) above.set(w.data.subarray(t * (B + k) + B, (t + 1) * (B + k)), t * k);
-      song.above = above;
-    }
-    out.push(song);
+    const bands = wide ? splitBands(mix.data, mix.nFrames, fe.nMels, k) : { logMel: mix.data };
+    out.push({ id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, accompaniment, labels, ...bands });
     opts.onProgress?.(i + 1, entries.length, e.id);
   }
   return out;
@@ -209,7 +203,18 @@ export function bandStats(songs: Song[]): BandStats {
   return s.finish();
 }
 
-/** Rows of nMels bands followed by rows of k bands → rows of nMels + k bands. */
+/** Rows of nMels + k bands → the first nMels bands of every row, and the k bands above them. */
+function splitBands(x: Float32Array, nFrames: number, nMels: number, k: number): { logMel: Float32Array; above: Float32Array } {
+  const logMel = new Float32Array(nFrames * nMels);
+  const above = new Float32Array(nFrames * k);
+  for (let t = 0; t < nFrames; t++) {
+    logMel.set(x.subarray(t * (nMels + k), t * (nMels + k) + nMels), t * nMels);
+    above.set(x.subarray(t * (nMels + k) + nMels, (t + 1) * (nMels + k)), t * k);
+  }
+  return { logMel, above };
+}
+
+/** Rows of nMels bands followed by rows of k bands → rows of nMels + k bands (splitBands' inverse). */
 function interleave(a: Float32Array, b: Float32Array, nFrames: number, nMels: number, k: number): Float32Array {
   const out = new Float32Array(nFrames * (nMels + k));
   for (let t = 0; t < nFrames; t++) {
