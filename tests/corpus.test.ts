@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { vlq, writeSmf, randomArrangement, VOICE_LIKE_PROGRAMS, type MidiEvent } from '../scripts/corpus/midi.ts';
 import { Rng } from '../scripts/corpus/rng.ts';
 import { frameLabels, frameCount, frameEnergies, labelRuns } from '../scripts/corpus/labels.ts';
-import { parseEspeakVariants, splitItems, sampleKind } from '../scripts/corpus/sources.ts';
+import { parseEspeakVariants, splitItems, sampleKind, gameTrackId, GAME_MUSIC } from '../scripts/corpus/sources.ts';
 import { unionCorpora } from '../scripts/corpus/union.ts';
 import { listCorpus } from '../src/model/dataset.ts';
 import { mkdtemp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
@@ -254,6 +254,18 @@ test('source helpers: espeak variant listing, split assignment, Sonic Pi sample 
   assert.is(sampleKind('drum_snare_hard'), 'snare');
   assert.is(sampleKind('hat_zild'), 'hat');
   assert.is(sampleKind('tabla_na'), 'perc');
+});
+
+test('gameTrackId: set name and path below the set folder, nested albums kept, other files refused', () => {
+  const wz = GAME_MUSIC.find((g) => g.name === 'warzone2100')!;
+  assert.is(gameTrackId(wz, `${wz.dir}/albums/legacy_soundtrack/track10.opus`), 'warzone2100/albums/legacy_soundtrack/track10');
+  assert.is(gameTrackId(wz, `${wz.dir}/menu.opus`), 'warzone2100/menu');
+  const sg = GAME_MUSIC.find((g) => g.name === 'singularity')!;
+  assert.is(gameTrackId(sg, `${sg.dir}/win/Apex Aleph.ogg`), 'singularity/win/Apex Aleph');
+  assert.throws(() => gameTrackId(sg, `${wz.dir}/menu.opus`), /is not below/);
+  assert.throws(() => gameTrackId(sg, `${sg.dir}/notes.txt`), /not an \.ogg or \.opus/);
+  // ids are unique across the sets (each set has its own name)
+  assert.is(new Set(GAME_MUSIC.map((g) => g.name)).size, GAME_MUSIC.length);
 });
 
 // ---------------------------------------------------------------- union of corpora

@@ -7,7 +7,7 @@
 // accompaniment stems, which is why they are kept. Usage:
 //   node --import tsx scripts/corpus/build.ts --seed 1 --out corpus [--songs N] [--seconds S] [--jobs J]
 import { mkdir, writeFile, rm } from 'node:fs/promises';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, relative } from 'node:path';
@@ -16,8 +16,8 @@ import { Rng } from './rng.ts';
 import { randomArrangement, type Arrangement } from './midi.ts';
 import { frameLabels, frameCount, labelRuns, HOP, FRAME_LENGTH } from './labels.ts';
 import {
-  FESTIVAL_VOICES, ESPEAK_LANGUAGES, EN_WORDS, SYLLABLES, SONICPI_EXCLUDE, WESNOTH_EXCLUDE, SPLITS,
-  parseEspeakVariants, sampleKind, splitItems, type Split, type SampleKind, type EspeakVariant,
+  FESTIVAL_VOICES, ESPEAK_LANGUAGES, EN_WORDS, SYLLABLES, SONICPI_EXCLUDE, WESNOTH_EXCLUDE, SPLITS, GAME_MUSIC, GAME_MUSIC_EXCLUDE,
+  GM_SOUNDFONTS, parseEspeakVariants, sampleKind, splitItems, gameTrackId, type Split, type SampleKind, type EspeakVariant,
 } from './sources.ts';
 import { run, checkRequirements, toolVersions, SOUNDFONT, WESNOTH_MUSIC_DIR, SOX_OUT_22K_F32 } from './tools.ts';
 
@@ -33,10 +33,12 @@ interface Options {
   seconds: number;
   jobs: number;
   keepWork: boolean;
+  /** Add the game soundtracks and the extra GM sound fonts (sources.ts) to the accompaniment. */
+  gameMusic: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: 1, out: 'corpus', songs: 180, seconds: 27, jobs: 2, keepWork: false };
+  const o: Options = { seed: 1, out: 'corpus', songs: 180, seconds: 27, jobs: 2, keepWork: false, gameMusic: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -56,8 +58,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--seconds') o.seconds = num('--seconds', 8);
     else if (a === '--jobs') o.jobs = Math.trunc(num('--jobs', 1));
     else if (a === '--keep-work') o.keepWork = true;
+    else if (a === '--game-music') o.gameMusic = true;
     else if (a === '--help' || a === '-h') {
-      process.stderr.write('usage: node --import tsx scripts/corpus/build.ts [--seed 1] [--out corpus] [--songs 180] [--seconds 27] [--jobs 2] [--keep-work]\n');
+      process.stderr.write('usage: node --import tsx scripts/corpus/build.ts [--seed 1] [--out corpus] [--songs 180] [--seconds 27] [--jobs 2] [--keep-work] [--game-music]\n');
       process.exit(0);
     } else throw new Error(`corpus: unknown option ${JSON.stringify(a)} (try --help)`);
   }
@@ -87,8 +90,9 @@ interface Phrase {
 }
 
 type Accomp =
-  | { kind: 'midi'; seed: number; arrangement: Arrangement | null }
+  | { kind: 'midi'; seed: number; arrangement: Arrangement | null; soundfont?: string }
   | { kind: 'wesnoth'; track: string; start: number }
+  | { kind: 'game'; track: string; start: number }
   | { kind: 'sonicpi'; bpm: number; loop: string | null; tonal: string[]; kick: string; snare: string; hat: string; perc: string | null };
 
 interface SongPlan {
@@ -113,6 +117,9 @@ interface Pools {
   sonic: Record<SampleKind, Record<Split, string[]>>;
   wesnoth: Record<Split, string[]>;
   wesnothSeconds: Record<string, number>;
+  /** Only in --game-music corpora. */
+  games: Record<Split, string[]> | null;
+  gameFiles: Record<string, { path: string; seconds: number }>;
 }
 
 // ---------------------------------------------------------------- planning (all randomness here or in forked streams)
@@ -209,13 +216,27 @@ function planSinger(rng: Rng, pools: Pools, split: Split): Singer {
 
 function planAccomp(rng: Rng, pools: Pools, split: Split, seconds: number): Accomp {
   const r = rng.next();
-  if (r < 0.4) return { kind: 'midi', seed: rng.nextU32(), arrangement: null };
-  if (r < 0.7) {
+  if (pools.games) {
+    // --game-music: 30 % MIDI (on a drawn sound font), 30 % game tracks, 15 % wesnoth, 25 % Sonic Pi.
+    if (r < 0.3) return { kind: 'midi', seed: rng.nextU32(), arrangement: null, soundfont: rng.pick(GM_SOUNDFONTS).path };
+    if (r < 0.6) {
+      const tracks = pools.games[split].filter((t) => pools.gameFiles[t]!.seconds > seconds + 2);
+      const track = rng.pick(tracks);
+      const start = +rng.uniform(0, pools.gameFiles[track]!.seconds - seconds - 1).toFixed(3);
+      return { kind: 'game', track, start };
+    }
+    if (r >= 0.75) return planSonicBed(rng, pools, split);
+  } else if (r < 0.4) return { kind: 'midi', seed: rng.nextU32(), arrangement: null };
+  if (pools.games || r < 0.7) {
     const tracks = pools.wesnoth[split].filter((t) => pools.wesnothSeconds[t]! > seconds + 2);
     const track = rng.pick(tracks);
     const start = +rng.uniform(0, pools.wesnothSeconds[track]! - seconds - 1).toFixed(3);
     return { kind: 'wesnoth', track, start };
   }
+  return planSonicBed(rng, pools, split);
+}
+
+function planSonicBed(rng: Rng, pools: Pools, split: Split): Accomp {
   const s = pools.sonic;
   const tonalCount = rng.int(1, 2);
   const tonal: string[] = [];
@@ -229,7 +250,11 @@ function planAccomp(rng: Rng, pools: Pools, split: Split, seconds: number): Acco
 
 function makePlan(opts: Options, pools: Pools, root: Rng): SongPlan[] {
   const n = opts.songs;
-  const order = root.fork('song-splits').shuffle(Array.from({ length: n }, (_, i) => i));
+  // A --game-music corpus draws its songs from other streams, so that it does not repeat the
+  // singers and phrases of a default corpus built with the same seed (its source split, drawn
+  // from 'source-splits', is the same, which is what makes a union of the two sound).
+  const tag = opts.gameMusic ? 'games:' : '';
+  const order = root.fork(`${tag}song-splits`).shuffle(Array.from({ length: n }, (_, i) => i));
   const nTest = Math.max(1, Math.round(n * SPLIT_FRACTIONS.test));
   const nValid = Math.max(1, Math.round(n * SPLIT_FRACTIONS.valid));
   const splitOf = new Array<Split>(n);
@@ -243,7 +268,7 @@ function makePlan(opts: Options, pools: Pools, root: Rng): SongPlan[] {
   const plans: SongPlan[] = [];
   for (let i = 0; i < n; i++) {
     const id = `song-${String(i + 1).padStart(4, '0')}`;
-    const rng = root.fork(id);
+    const rng = root.fork(tag + id);
     const split = splitOf[i]!;
     const seconds = +rng.uniform(0.75 * opts.seconds, 1.25 * opts.seconds).toFixed(3);
     const hasVocals = !instrumental[i];
@@ -424,7 +449,7 @@ async function renderAccomp(song: SongPlan, work: string, cacheDir: string, rng:
     const mid = join(work, 'accomp.mid');
     const raw = join(work, 'accomp.raw.wav');
     await writeFile(mid, smf);
-    await run('fluidsynth', ['-n', '-i', '-q', '-g', '0.5', '-r', String(SR), '-F', raw, SOUNDFONT, mid]);
+    await run('fluidsynth', ['-n', '-i', '-q', '-g', '0.5', '-r', String(SR), '-F', raw, a.soundfont ?? SOUNDFONT, mid]);
     const conv = join(work, 'accomp.wav');
     await soxTo22k(raw, conv, ['trim', '0', String(song.seconds)]);
     audio = await readMono22k(conv);
@@ -435,6 +460,12 @@ async function renderAccomp(song: SongPlan, work: string, cacheDir: string, rng:
     await soxTo22k(join(WESNOTH_MUSIC_DIR, `${a.track}.ogg`), conv, ['trim', String(a.start), String(song.seconds)]);
     audio = await readMono22k(conv);
     sources = [`wesnoth:${a.track}`];
+    detail = a;
+  } else if (a.kind === 'game') {
+    const conv = join(work, 'accomp.wav');
+    await soxTo22k(gameFilePath(a.track), conv, ['trim', String(a.start), String(song.seconds)]);
+    audio = await readMono22k(conv);
+    sources = [`game:${a.track}`];
     detail = a;
   } else {
     audio = await sonicBed(a, n, rng.fork('bed'), cacheDir);
@@ -554,7 +585,53 @@ async function buildSong(song: SongPlan, outDir: string, cacheDir: string, keepW
 
 // ---------------------------------------------------------------- pools and main
 
-function buildPools(root: Rng): Pools {
+/** Game track id → the file sox reads (Ogg as packaged; Opus decoded once into the cache, sox 14.4 has no Opus reader). */
+const gameFiles = new Map<string, string>();
+
+function gameFilePath(track: string): string {
+  const f = gameFiles.get(track);
+  if (!f) throw new Error(`corpus: game track ${track} is not in the pool`);
+  return f;
+}
+
+function listAudio(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listAudio(p));
+    else if (/\.(ogg|opus)$/i.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+/** Every usable game track with its length; Opus files are decoded to 48 kHz WAV in `cacheDir` first (once). */
+function gameMusicPool(cacheDir: string): Record<string, { path: string; seconds: number }> {
+  const pool: Record<string, { path: string; seconds: number }> = {};
+  mkdirSync(cacheDir, { recursive: true });
+  for (const set of GAME_MUSIC) {
+    for (const path of listAudio(set.dir)) {
+      const id = gameTrackId(set, path);
+      if (GAME_MUSIC_EXCLUDE.has(id)) continue;
+      let file = path;
+      if (path.endsWith('.opus')) {
+        file = join(cacheDir, `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.wav`);
+        if (!existsSync(file)) {
+          const tmp = `${file}.${process.pid}.tmp.wav`;
+          const r = spawnSync('opusdec', ['--quiet', '--rate', '48000', path, tmp], { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`corpus: opusdec ${path} failed: ${(r.stderr ?? '').trim() || r.error?.message}`);
+          renameSync(tmp, file);
+        }
+      }
+      const seconds = Number(spawnSync('soxi', ['-D', file], { encoding: 'utf8' }).stdout.trim());
+      if (!(seconds > 0)) throw new Error(`corpus: cannot read the length of ${file} (soxi -D)`);
+      pool[id] = { path: file, seconds };
+      gameFiles.set(id, file);
+    }
+  }
+  return pool;
+}
+
+function buildPools(root: Rng, gameCacheDir: string | null): Pools {
   const listing = spawnSync('espeak-ng', ['--voices=variant'], { encoding: 'utf8' }).stdout ?? '';
   const variants = parseEspeakVariants(listing);
   if (variants.length < 10) throw new Error(`corpus: espeak-ng lists only ${variants.length} usable variants`);
@@ -573,6 +650,9 @@ function buildPools(root: Rng): Pools {
   const tracks = readdirSync(WESNOTH_MUSIC_DIR).filter((f) => f.endsWith('.ogg')).map((f) => f.slice(0, -4)).filter((t) => !WESNOTH_EXCLUDE.has(t)).sort();
   const wesnothSeconds: Record<string, number> = {};
   for (const t of tracks) wesnothSeconds[t] = Number(spawnSync('soxi', ['-D', join(WESNOTH_MUSIC_DIR, `${t}.ogg`)], { encoding: 'utf8' }).stdout.trim());
+  // Forked after (and independently of) the other pools, so they are the same with or without --game-music.
+  const gamePool = gameCacheDir ? gameMusicPool(gameCacheDir) : {};
+  const games = gameCacheDir ? splitItems(sr.fork('game-music'), Object.keys(gamePool).sort(), { valid: 0.15, test: 0.2 }) : null;
   return {
     festival,
     espeakLangs: splitItems(sr.fork('espeak-languages'), ESPEAK_LANGUAGES, { valid: 0.15, test: 0.2 }),
@@ -580,6 +660,8 @@ function buildPools(root: Rng): Pools {
     sonic,
     wesnoth: splitItems(sr.fork('wesnoth'), tracks, { valid: 0.15, test: 0.2 }),
     wesnothSeconds,
+    games,
+    gameFiles: gamePool,
   };
 }
 
@@ -595,7 +677,7 @@ function summarise(songs: SongResult[]): Record<string, unknown> {
       voicedFraction: frames ? +(voiced / frames).toFixed(4) : 0,
       songsWithoutVocals: xs.filter((x) => x.singer === null).length,
       singers: [...new Set(xs.map((x) => x.singer?.voice).filter((v): v is string => !!v))].sort(),
-      accompanimentKinds: Object.fromEntries(['midi', 'wesnoth', 'sonicpi'].map((k) => [k, xs.filter((x) => x.accompaniment.kind === k).length])),
+      accompanimentKinds: Object.fromEntries(['midi', 'wesnoth', 'game', 'sonicpi'].map((k) => [k, xs.filter((x) => x.accompaniment.kind === k).length])),
     };
   }
   return per;
@@ -603,12 +685,12 @@ function summarise(songs: SongResult[]): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  checkRequirements(FESTIVAL_VOICES.map((v) => v.name));
+  checkRequirements(FESTIVAL_VOICES.map((v) => v.name), opts.gameMusic);
   const outDir = resolve(opts.out);
   const cacheDir = join(outDir, '.cache', 'sonicpi');
   await mkdir(outDir, { recursive: true });
   const root = new Rng(opts.seed);
-  const pools = buildPools(root);
+  const pools = buildPools(root, opts.gameMusic ? join(outDir, '.cache', 'games') : null);
   const plan = makePlan(opts, pools, root);
   const t0 = Date.now();
   const results = new Array<SongResult>(plan.length);
@@ -628,10 +710,10 @@ async function main(): Promise<void> {
   const manifest = {
     format: 'earshot-corpus/1',
     seed: opts.seed,
-    options: { songs: opts.songs, seconds: opts.seconds },
+    options: { songs: opts.songs, seconds: opts.seconds, ...(opts.gameMusic ? { gameMusic: true } : {}) },
     sampleRate: SR,
     frames: { frameLength: FRAME_LENGTH, hop: HOP, centred: false, count: 'floor((samples - 1024) / 315) + 1' },
-    tools: toolVersions(),
+    tools: toolVersions(opts.gameMusic),
     splitPolicy: {
       songs: SPLIT_FRACTIONS,
       festivalVoices: pools.festival,
@@ -639,7 +721,8 @@ async function main(): Promise<void> {
       espeakVariants: Object.fromEntries(SPLITS.map((s) => [s, pools.espeakVariants[s].map((v) => v.file)])),
       sonicpi: pools.sonic,
       wesnoth: pools.wesnoth,
-      excluded: { sonicpi: [...SONICPI_EXCLUDE].sort(), wesnoth: [...WESNOTH_EXCLUDE].sort() },
+      ...(pools.games ? { games: pools.games, soundfonts: GM_SOUNDFONTS.map((f) => f.path) } : {}),
+      excluded: { sonicpi: [...SONICPI_EXCLUDE].sort(), wesnoth: [...WESNOTH_EXCLUDE].sort(), ...(pools.games ? { games: [...GAME_MUSIC_EXCLUDE].sort() } : {}) },
     },
     summary: summarise(results),
     songs: results,

@@ -16,6 +16,12 @@ PKGS=(
   fluidsynth fluid-soundfont-gm
   wesnoth-1.16-music
 )
+# `--game-music`: what build.ts --game-music adds (game soundtracks, two more GM sound fonts,
+# opusdec for warzone2100's Opus files; about 290 MB installed).
+if [ "${1:-}" = "--game-music" ]; then
+  PKGS+=(opus-tools singularity-music hyperrogue-music planetblupi-music-ogg warzone2100-music
+         musescore-general-soundfont-small timgm6mb-soundfont)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

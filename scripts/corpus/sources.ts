@@ -113,3 +113,42 @@ export const SYLLABLES: readonly string[] = [
   'la', 'na', 'ma', 'mi', 'do', 're', 'so', 'lo', 'no', 'si', 'ta', 'va', 'ri', 'lu', 'ne', 'da', 'ko', 'sa', 'be',
   'mo', 'li', 'te', 'vo', 'ja', 'ni', 'ra', 'pa', 'me', 'le', 'o', 'a', 'e',
 ];
+
+/**
+ * Instrumental game soundtracks packaged by Debian, used with `build.ts --game-music`: produced
+ * and recorded music (electronic, ambient, orchestral, chiptune-like) beyond wesnoth's, so that
+ * the training split hears many more kinds of sustained, pitched accompaniment. Tracks are split
+ * like wesnoth's (seeded, by track).
+ */
+export interface GameMusicSet {
+  /** Short name, the first part of a track id. */
+  name: string;
+  pkg: string;
+  dir: string;
+  licence: string;
+}
+export const GAME_MUSIC: readonly GameMusicSet[] = [
+  { name: 'singularity', pkg: 'singularity-music', dir: '/usr/share/games/singularity/music', licence: 'CC-BY-SA-3.0' },
+  { name: 'hyperrogue', pkg: 'hyperrogue-music', dir: '/usr/share/hyperrogue/music', licence: 'CC-BY-SA-3.0 / CC-BY-SA-4.0 / CC-BY-3.0' },
+  { name: 'planetblupi', pkg: 'planetblupi-music-ogg', dir: '/usr/share/planetblupi/music', licence: 'GPL-3+' },
+  { name: 'warzone2100', pkg: 'warzone2100-music', dir: '/usr/share/games/warzone2100/music', licence: 'CC-BY-SA-3.0 / CC0-1.0' },
+];
+
+/** Game tracks left out (by id): see docs/corpus.md for why each one. */
+export const GAME_MUSIC_EXCLUDE: ReadonlySet<string> = new Set<string>([]);
+
+/** The id of a game track: `<set name>/<path below the set's folder, without extension>`. */
+export function gameTrackId(set: GameMusicSet, path: string): string {
+  const prefix = set.dir.endsWith('/') ? set.dir : `${set.dir}/`;
+  if (!path.startsWith(prefix)) throw new Error(`corpus: ${path} is not below ${set.dir}`);
+  const rel = path.slice(prefix.length).replace(/\.(ogg|opus)$/i, '');
+  if (rel === path.slice(prefix.length)) throw new Error(`corpus: ${path} is not an .ogg or .opus file`);
+  return `${set.name}/${rel}`;
+}
+
+/** General MIDI sound fonts that `--game-music` corpora draw from per song (the default corpora use FluidR3_GM only). */
+export const GM_SOUNDFONTS: ReadonlyArray<{ path: string; pkg: string; licence: string }> = [
+  { path: '/usr/share/sounds/sf2/FluidR3_GM.sf2', pkg: 'fluid-soundfont-gm', licence: 'MIT' },
+  { path: '/usr/share/sounds/sf3/MuseScore_General_Lite.sf3', pkg: 'musescore-general-soundfont-small', licence: 'MIT' },
+  { path: '/usr/share/sounds/sf2/TimGM6mb.sf2', pkg: 'timgm6mb-soundfont', licence: 'GPL-2' },
+];

@@ -3,6 +3,7 @@
 // installed (naming the Debian package to install when not), and recording their versions.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { GAME_MUSIC, GM_SOUNDFONTS } from './sources.ts';
 
 export const SOUNDFONT = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
 export const WESNOTH_MUSIC_DIR = '/usr/share/games/wesnoth/1.16/data/core/music';
@@ -41,7 +42,7 @@ function hasCommand(cmd: string): boolean {
 }
 
 /** Throws one error listing every missing tool or data package, with the Debian package names. */
-export function checkRequirements(festivalVoices: readonly string[]): void {
+export function checkRequirements(festivalVoices: readonly string[], gameMusic = false): void {
   const soxFormats = (): string => spawnSync('sox', ['-h'], { encoding: 'utf8' }).stdout ?? '';
   const reqs: Requirement[] = [
     { what: 'sox', ok: () => hasCommand('sox'), pkg: 'sox' },
@@ -52,6 +53,11 @@ export function checkRequirements(festivalVoices: readonly string[]): void {
     { what: `General MIDI sound font ${SOUNDFONT}`, ok: () => existsSync(SOUNDFONT), pkg: 'fluid-soundfont-gm' },
     { what: `wesnoth music ${WESNOTH_MUSIC_DIR}`, ok: () => existsSync(WESNOTH_MUSIC_DIR), pkg: 'wesnoth-1.16-music' },
   ];
+  if (gameMusic) {
+    reqs.push({ what: 'opusdec', ok: () => hasCommand('opusdec'), pkg: 'opus-tools' });
+    for (const g of GAME_MUSIC) reqs.push({ what: `game music ${g.dir}`, ok: () => existsSync(g.dir), pkg: g.pkg });
+    for (const f of GM_SOUNDFONTS) reqs.push({ what: `sound font ${f.path}`, ok: () => existsSync(f.path), pkg: f.pkg });
+  }
   const voicePkg: Record<string, string> = {
     kal_diphone: 'festvox-kallpc16k', ked_diphone: 'festvox-kdlpc16k', lp_diphone: 'festvox-italp16k',
     pc_diphone: 'festvox-itapc16k', suo_fi_lj_diphone: 'festvox-suopuhe-lj', hy_fi_mv_diphone: 'festvox-suopuhe-mv',
@@ -75,7 +81,7 @@ export function checkRequirements(festivalVoices: readonly string[]): void {
   }
 }
 
-export function toolVersions(): Record<string, string> {
+export function toolVersions(gameMusic = false): Record<string, string> {
   const dpkg = (p: string): string => {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', p], { encoding: 'utf8' });
     return r.status === 0 ? r.stdout.trim() : '';
@@ -88,6 +94,7 @@ export function toolVersions(): Record<string, string> {
     'fluid-soundfont-gm': dpkg('fluid-soundfont-gm'),
     'wesnoth-1.16-music': dpkg('wesnoth-1.16-music'),
     'festvox-kallpc16k': dpkg('festvox-kallpc16k'),
+    ...(gameMusic ? Object.fromEntries([...GAME_MUSIC.map((g) => g.pkg), ...GM_SOUNDFONTS.map((f) => f.pkg), 'opus-tools'].map((p) => [p, dpkg(p)])) : {}),
     node: process.version,
   };
 }
