@@ -275,6 +275,9 @@ test('loadSongs bandsAbove: the widened log-mel\'s top bands, cached; the sample
     new ExcerptSampler(songs, stats, { augment: aug }).next(new Rng(3), 4, xa, y);
     new ExcerptSampler(plain, stats, { augment: aug }).next(new Rng(3), 4, xb, y);
     assert.equal(Array.from(xa), Array.from(xb));
+    // songs loaded with different bandsAbove: a named error, not a silent fall-back to clamping
+    assert.throws(() => new ExcerptSampler([songs[0]!, plain[1]!], stats, { augment: { ...DEFAULT_AUGMENT, pitchShift: 0.3 } }), /song 1 .* 0 log-mel bands above fMax, song 0 .* has 9/);
+    assert.throws(() => new ExcerptSampler([plain[0]!, songs[1]!], stats), /has 9 log-mel bands above fMax, song 0 .* has 0/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

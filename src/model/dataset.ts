@@ -270,9 +270,16 @@ export class ExcerptSampler {
     this.augment = opts.augment ?? null;
     this.axis = fe.config;
     this.bandMap = new Float32Array(this.nMels);
-    // The bands above fMax are only worth their memory to pitch shifts, and only if all songs have them.
+    // The bands above fMax are only worth their memory to pitch shifts. Without them a shift down
+    // clamps the top bands (recorded in the weight file as bandsAbove 0); songs loaded with
+    // different band counts are a caller's mistake, not something to fall back from silently.
     const k = songs[0]!.above ? songs[0]!.above.length / songs[0]!.nFrames : 0;
-    const wide = k > 0 && (this.augment?.pitchShift ?? 0) > 0 && songs.every((s) => s.above && s.above.length === s.nFrames * k);
+    const odd = songs.findIndex((s) => (s.above ? s.above.length : 0) !== s.nFrames * k);
+    if (odd >= 0) {
+      const kk = songs[odd]!.above ? songs[odd]!.above!.length / songs[odd]!.nFrames : 0;
+      throw new EarshotError('BAD_SHAPE', `sampler: song ${odd} (${songs[odd]!.id}) has ${kk} log-mel bands above fMax, song 0 (${songs[0]!.id}) has ${k}; load every song with the same bandsAbove`);
+    }
+    const wide = k > 0 && (this.augment?.pitchShift ?? 0) > 0;
     this.stride = wide ? this.nMels + k : this.nMels;
     this.padded = songs.map((s) => padLog(wide ? interleave(s.logMel, s.above!, s.nFrames, s.nMels, k) : s.logMel, s.nFrames, this.stride, this.pad, this.logFloor));
     this.paddedAcc = songs.filter((s) => s.accompaniment).map((s) => padLog(s.accompaniment!, s.nFrames, s.nMels, this.pad, this.logFloor));
