@@ -5,7 +5,8 @@
  *    the validation split by `earshot train`) and the 56-frame median filter of methods.md §1;
  *  - the same without median filtering, and on the validation split for reference;
  *  - the fraction of frames called "voice" on the bundled real clips (assets/).
- * Usage: node --import tsx scripts/model-card.ts --model assets/models/svd-default --corpus corpus [--extra-test corpus-huge]
+ * Usage: node --import tsx scripts/model-card.ts --model assets/models/svd-default --corpus corpus [--extra-test corpus-huge …]
+ * Every test error comes with a 95 % percentile-bootstrap interval over songs (songBootstrap).
  * Writes <model>/MODEL_CARD.md and <model>/metrics.json, prints the metrics.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,15 +17,15 @@ import { FrontEnd } from '../src/frontend/index.ts';
 import { createClassifier } from '../src/model/engines.ts';
 import { inputPipelineOf, loadWeights } from '../src/model/weights.ts';
 import { listCorpus, loadSongs } from '../src/model/dataset.ts';
-import { evaluate, medianFilter, predictSongs, type FrameMetrics } from '../src/model/train.ts';
+import { evaluate, medianFilter, predictSongs, songBootstrap, type FrameMetrics } from '../src/model/train.ts';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'assets/models/svd-default' },
     corpus: { type: 'string', default: 'corpus' },
     median: { type: 'string', default: '56' },
-    // The test split of another corpus built from the same seed (its test sources are held out too).
-    'extra-test': { type: 'string' },
+    // The test split of other corpora built from the same seed (their test sources are held out too); repeatable.
+    'extra-test': { type: 'string', multiple: true },
   },
 });
 const modelDir = resolve(values.model!);
@@ -57,31 +58,31 @@ async function split(name: 'valid' | 'test') {
     }
   });
   const breakdown = [...groups].sort((a, b) => a[0].localeCompare(b[0])).map(([key, g]) => ({ key, songs: g.p.length, metrics: evaluate(g.p, g.l, threshold, median) }));
-  return { songs: songs.length, filtered: evaluate(probs, labels, threshold, median), raw: evaluate(probs, labels, threshold, 1), breakdown, probs, labels };
+  return { songs: songs.length, filtered: evaluate(probs, labels, threshold, median), ci: songBootstrap(probs, labels, threshold, median), raw: evaluate(probs, labels, threshold, 1), breakdown, probs, labels };
 }
 const test = await split('test');
 const valid = await split('valid');
 // Corpora built from the same seed share a few identical songs (same id, split, singer and
 // accompaniment): those are counted once, in the main test split.
 const signature = (m: any) => JSON.stringify([m?.singer ?? null, m?.accompaniment ?? null, m?.frames ?? null]);
-let extra: { corpus: string; songs: number; shared: number; filtered: FrameMetrics; pooled: { songs: number; filtered: FrameMetrics } } | null = null;
-if (values['extra-test']) {
-  const dir = values['extra-test'];
+type Interval = ReturnType<typeof songBootstrap>;
+const extras: Array<{ corpus: string; songs: number; shared: number; filtered: FrameMetrics; ci: Interval }> = [];
+const seen = new Set(entries.filter((e) => e.split === 'test').map((e) => signature(songMeta.get(e.id))));
+const pooledP = [...test.probs];
+const pooledL = [...test.labels];
+for (const dir of values['extra-test'] ?? []) {
   const extraMeta = new Map<string, any>(JSON.parse(await readFile(join(resolve(dir), 'manifest.json'), 'utf8')).songs.map((s: any) => [s.id, s]));
-  const mainTest = new Set(entries.filter((e) => e.split === 'test').map((e) => signature(songMeta.get(e.id))));
   const all = (await listCorpus(dir)).filter((e) => e.split === 'test');
-  const fresh = all.filter((e) => !mainTest.has(signature(extraMeta.get(e.id))));
+  const fresh = all.filter((e) => !seen.has(signature(extraMeta.get(e.id))));
+  for (const e of fresh) seen.add(signature(extraMeta.get(e.id)));
   const songs = await loadSongs(fresh, { accompaniment: false });
   const probs = await predictSongs(clf, songs, stats);
   const labels = songs.map((s) => s.labels);
-  extra = {
-    corpus: dir,
-    songs: songs.length,
-    shared: all.length - fresh.length,
-    filtered: evaluate(probs, labels, threshold, median),
-    pooled: { songs: test.songs + songs.length, filtered: evaluate([...test.probs, ...probs], [...test.labels, ...labels], threshold, median) },
-  };
+  pooledP.push(...probs);
+  pooledL.push(...labels);
+  extras.push({ corpus: dir, songs: songs.length, shared: all.length - fresh.length, filtered: evaluate(probs, labels, threshold, median), ci: songBootstrap(probs, labels, threshold, median) });
 }
+const pooled = extras.length > 0 ? { songs: pooledP.length, filtered: evaluate(pooledP, pooledL, threshold, median), ci: songBootstrap(pooledP, pooledL, threshold, median) } : null;
 
 // The corpus the model was trained on (its --corpus), when it is on this disk: a union of corpora
 // (scripts/corpus/union.ts) is described part by part.
@@ -113,10 +114,10 @@ const clips = [await clip('lena-sung.wav'), await clip('instrumental-loops.wav')
 clf.dispose();
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-const row = (name: string, m: FrameMetrics) => `| ${name} | ${pct(m.error)} | ${pct(m.recall)} | ${pct(m.specificity)} | ${m.frames} |`;
+const row = (name: string, m: FrameMetrics, ci?: Interval) => `| ${name} | ${pct(m.error)} | ${ci ? `${(100 * ci.low).toFixed(1)}–${(100 * ci.high).toFixed(1)} %` : '—'} | ${pct(m.recall)} | ${pct(m.specificity)} | ${m.frames} |`;
 const t = info.training ?? {};
 const strip = ({ probs: _p, labels: _l, ...rest }: Awaited<ReturnType<typeof split>>) => rest;
-const metrics = { threshold, medianFrames: median, test: strip(test), valid: strip(valid), ...(extra ? { extraTest: extra } : {}), clips, engine: clf.engine };
+const metrics = { threshold, medianFrames: median, test: strip(test), valid: strip(valid), ...(extras.length ? { extraTest: extras, pooledTest: pooled } : {}), clips, engine: clf.engine };
 const recal = t.bnRecalibration;
 await writeFile(join(modelDir, 'metrics.json'), JSON.stringify(metrics, null, 1) + '\n');
 const card = `# Model card: ${info.id} (earshot's default singing-voice detector)
@@ -148,20 +149,21 @@ from fluidsynth renders of generated MIDI (FluidR3 GM, MIT), Sonic Pi samples (C
 music (GPL-2+); train/valid/test split **by song, voice and accompaniment source**. The bundled real
 clip \`assets/lena-sung.wav\` is never used in training. Licences: docs/corpus.md, assets/README.md.
 
-## Quality (measured by \`node --import tsx scripts/model-card.ts --model ${values.model} --corpus ${values.corpus}${values['extra-test'] ? ` --extra-test ${values['extra-test']}` : ''}\`)
+## Quality (measured by \`node --import tsx scripts/model-card.ts --model ${values.model} --corpus ${values.corpus}${(values['extra-test'] ?? []).map((d) => ` --extra-test ${d}`).join('')}\`)
 
 Threshold ${threshold} (tuned on the training corpus's validation split), decisions median-filtered over ${median} frames
 (methods.md §1) unless said otherwise; engine used for the measurement: ${clf.engine}.
 
-| split | frame error | recall | specificity | frames |
-|---|---:|---:|---:|---:|
-${row(`test (${test.songs} held-out songs)`, test.filtered)}
+| split | frame error | 95 % interval (songs resampled) | recall | specificity | frames |
+|---|---:|---:|---:|---:|---:|
+${row(`test (${test.songs} held-out songs)`, test.filtered, test.ci)}
 ${row('test, no median filter', test.raw)}
-${row(`validation (${valid.songs} songs)`, valid.filtered)}${
-  extra
-    ? `\n${row(`test of ${extra.corpus} (${extra.songs} more held-out songs; ${extra.shared} identical to songs above not counted again)`, extra.filtered)}\n${row(`**both test splits pooled (${extra.pooled.songs} songs)**`, extra.pooled.filtered)}`
-    : ''
-}
+${row(`validation (${valid.songs} songs)`, valid.filtered, valid.ci)}${extras
+  .map((x) => `\n${row(`test of ${x.corpus} (${x.songs} more held-out songs${x.shared ? `; ${x.shared} identical to songs above not counted again` : ''})`, x.filtered, x.ci)}`)
+  .join('')}${pooled ? `\n${row(`**all test splits pooled (${pooled.songs} songs)**`, pooled.filtered, pooled.ci)}` : ''}
+
+The interval is a percentile bootstrap over songs (2 000 resamples, seed 1; \`songBootstrap\`): songs differ
+far more than frames within a song do, so it is the honest width of a claim about unseen songs.
 
 Test split by accompaniment kind and by vocal-to-accompaniment level (same threshold and filter):
 
@@ -190,4 +192,4 @@ Synthetic vocals (diphone singing and speech synthesis) are not real singing; th
 real vocal recordings, so behaviour on real music is only spot-checked on the bundled clips above.
 `;
 await writeFile(join(modelDir, 'MODEL_CARD.md'), card);
-console.log(JSON.stringify({ test: test.filtered, testRaw: test.raw, valid: valid.filtered, ...(extra ? { extraTest: extra.filtered, pooledTest: extra.pooled.filtered } : {}), clips }, null, 1));
+console.log(JSON.stringify({ test: { ...test.filtered, ci: test.ci }, testRaw: test.raw, valid: valid.filtered, ...(pooled ? { extraTest: extras.map((x) => ({ corpus: x.corpus, ...x.filtered, ci: x.ci })), pooledTest: { ...pooled.filtered, ci: pooled.ci } } : {}), clips }, null, 1));

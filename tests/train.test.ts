@@ -16,7 +16,7 @@ import { registerWasmTrainingKernels } from '../src/model/wasm_kernels.ts';
 import { createSvdCnn, SVD_ARCHITECTURE, type SvdArchitecture } from '../src/model/svdcnn.ts';
 import { initWeights, loadWeights } from '../src/model/weights.ts';
 import { FrontEnd, SVD_FRONTEND, statsToJSON } from '../src/frontend/index.ts';
-import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold } from '../src/model/train.ts';
+import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold, songBootstrap } from '../src/model/train.ts';
 import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
 import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, pitchShiftBands, DEFAULT_AUGMENT } from '../src/model/augment.ts';
 import { maxBandsAbove, melAxis, widenFrontEnd } from '../src/frontend/config.ts';
@@ -281,6 +281,32 @@ test('loadSongs bandsAbove: the widened log-mel\'s top bands, cached; the sample
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('songBootstrap: a point when every song errs alike, the normal approximation (CLT) over many songs, songs not frames are resampled', () => {
+  // song s: 100 frames, all labelled voice, the first e_s predicted voice-less
+  const song = (wrong: number, n = 100) => {
+    const p = new Float32Array(n).fill(0.9);
+    p.fill(0.1, 0, wrong);
+    return { p, l: new Uint8Array(n).fill(1) };
+  };
+  const same = Array.from({ length: 30 }, () => song(12));
+  const ci = songBootstrap(same.map((x) => x.p), same.map((x) => x.l), 0.5);
+  assert.ok(Math.abs(ci.low - 0.12) < 1e-12 && Math.abs(ci.high - 0.12) < 1e-12, `${ci.low} ${ci.high}`);
+  // 200 songs with errors 0 … 39 %: the mean of n draws has sd σ/√n; the 95 % interval is ±1.96 of it
+  const errs = Array.from({ length: 200 }, (_, i) => (i * 7) % 40);
+  const many = errs.map((e) => song(e));
+  const mean = errs.reduce((a, b) => a + b, 0) / errs.length / 100;
+  const sd = Math.sqrt(errs.reduce((a, e) => a + (e / 100 - mean) ** 2, 0) / errs.length) / Math.sqrt(errs.length);
+  const b = songBootstrap(many.map((x) => x.p), many.map((x) => x.l), 0.5, 1, { reps: 4000, seed: 3 });
+  assert.ok(Math.abs(b.low - (mean - 1.96 * sd)) < 0.2 * sd && Math.abs(b.high - (mean + 1.96 * sd)) < 0.2 * sd, `[${b.low}, ${b.high}] vs ${mean} ± ${1.96 * sd}`);
+  assert.equal(songBootstrap(many.map((x) => x.p), many.map((x) => x.l), 0.5, 1, { reps: 4000, seed: 3 }), b, 'seeded');
+  // two songs, 0 % and 100 % wrong: means of two draws are 0, ½ or 1, so the 95 % interval is [0, 1]
+  // (resampling 200 frames would give a narrow interval around ½)
+  const two = [song(0), song(100)];
+  const t = songBootstrap(two.map((x) => x.p), two.map((x) => x.l), 0.5);
+  assert.equal([t.low, t.high], [0, 1]);
+  assert.throws(() => songBootstrap([song(1).p], [song(1).l], 0.5), /at least 2 songs/);
 });
 
 test('medianFilter matches scipy.ndimage.median_filter (mode nearest), odd and even sizes and a window longer than the signal', () => {

@@ -153,6 +153,44 @@ function countAt(filtered: Float32Array[], labels: Uint8Array[], threshold: numb
 }
 
 /**
+ * A percentile-bootstrap confidence interval of the pooled frame error over *songs*: songs are
+ * drawn with replacement (frames within a song are far from independent, so resampling frames
+ * would make the interval much too narrow). With 72 test songs whose errors range from 1 to 40 %,
+ * the interval is about ±1 point wide, which is what a claim like "≤ 10 %" has to be read against.
+ * Seeded: the same inputs and seed give the same interval.
+ */
+export function songBootstrap(
+  probs: Float32Array[], labels: Uint8Array[], threshold: number, medianFrames = 1,
+  opts: { reps?: number; level?: number; seed?: number } = {},
+): { low: number; high: number; reps: number; level: number } {
+  const reps = checkInt(opts.reps ?? 2000, 'reps', 100, 1_000_000);
+  const level = checkNumber(opts.level ?? 0.95, 'level', 0.5, 0.999);
+  if (probs.length < 2) throw new EarshotError('BAD_ARGUMENT', `songBootstrap: needs at least 2 songs, got ${probs.length}`);
+  if (probs.length !== labels.length) throw new EarshotError('BAD_ARGUMENT', `songBootstrap: ${probs.length} prediction arrays for ${labels.length} label arrays`);
+  const errs = new Float64Array(probs.length);
+  const frames = new Float64Array(probs.length);
+  probs.forEach((p, s) => {
+    const m = countAt([medianFilter(p, medianFrames)], [labels[s]!], threshold);
+    errs[s] = m.error * m.frames;
+    frames[s] = m.frames;
+  });
+  const rng = new Rng(opts.seed ?? 1);
+  const stats = new Float64Array(reps);
+  for (let r = 0; r < reps; r++) {
+    let e = 0, f = 0;
+    for (let k = 0; k < probs.length; k++) {
+      const s = rng.int(probs.length);
+      e += errs[s]!;
+      f += frames[s]!;
+    }
+    stats[r] = f > 0 ? e / f : 0;
+  }
+  stats.sort();
+  const q = (x: number) => stats[Math.min(reps - 1, Math.max(0, Math.round(x * (reps - 1))))]!;
+  return { low: q((1 - level) / 2), high: q(1 - (1 - level) / 2), reps, level };
+}
+
+/**
  * The threshold (grid 0.01 … 0.99) with the lowest median-filtered frame error — the way 001
  * tuned its 0.51 on validation data. Median filtering commutes with thresholding, so the
  * filter runs once.
