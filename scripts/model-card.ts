@@ -86,11 +86,12 @@ const pooled = extras.length > 0 ? { songs: pooledP.length, filtered: evaluate(p
 
 // The corpus the model was trained on (its --corpus), when it is on this disk: a union of corpora
 // (scripts/corpus/union.ts) is described part by part.
+let gameMusic = false;
 async function trainingCorpus(): Promise<string> {
   const trainedOn = /--corpus\s+(\S+)/.exec(String(info.training?.command ?? ''))?.[1];
   let m: any = null;
   if (trainedOn && resolve(trainedOn) !== resolve(values.corpus!)) m = JSON.parse(await readFile(join(resolve(trainedOn), 'manifest.json'), 'utf8').catch(() => 'null'));
-  const describe = (name: string, sm: any) => `\`${name}\` (seed ${sm.seed}): ${sm.summary?.all?.songs} songs, ${Math.round(sm.summary?.all?.minutes ?? 0)} min (train ${sm.summary?.train?.songs} / validation ${sm.summary?.valid?.songs} / test ${sm.summary?.test?.songs} songs)`;
+  const describe = (name: string, sm: any) => `\`${name}\` (seed ${sm.seed}${sm.options?.gameMusic ? ((gameMusic = true), ', `--game-music`') : ''}): ${sm.summary?.all?.songs} songs, ${Math.round(sm.summary?.all?.minutes ?? 0)} min (train ${sm.summary?.train?.songs} / validation ${sm.summary?.valid?.songs} / test ${sm.summary?.test?.songs} songs)`;
   if (!m?.union) return `The offline corpus of \`scripts/corpus/\` (docs/corpus.md): ${describe(values.corpus!, manifest)}`;
   const parts = [];
   for (const u of m.union) parts.push(describe(u.corpus, JSON.parse(await readFile(join(resolve(trainedOn!), u.corpus, 'manifest.json'), 'utf8'))));
@@ -146,7 +147,7 @@ finished ${t.finished ?? '?'}.${t.initialisedFrom ? `\n\n**Started from** ${t.in
 **Data.** ${dataSection}. Vocals by
 festival (singing mode) and espeak-ng (sung-like SSML) with pitch/vibrato variants, accompaniment
 from fluidsynth renders of generated MIDI (FluidR3 GM, MIT), Sonic Pi samples (CC0) and Wesnoth's
-music (GPL-2+); train/valid/test split **by song, voice and accompaniment source**. The bundled real
+music (GPL-2+)${gameMusic ? '; in the `--game-music` corpus also four Debian game soundtracks (singularity, hyperrogue, planetblupi, warzone2100: CC-BY-SA / CC0 / GPL-3+) and two more GM sound fonts (MuseScore General Lite, MIT; TimGM6mb, GPL-2)' : ''}; train/valid/test split **by song, voice and accompaniment source**. The bundled real
 clip \`assets/lena-sung.wav\` is never used in training. Licences: docs/corpus.md, assets/README.md.
 
 ## Quality (measured by \`node --import tsx scripts/model-card.ts --model ${values.model} --corpus ${values.corpus}${(values['extra-test'] ?? []).map((d) => ` --extra-test ${d}`).join('')}\`)
