@@ -5,6 +5,7 @@
 # confuses with singing; only listening tells which. Usage (after `npm run build`):
 #   bash scripts/corpus/screen-music.sh [model dir] > results/game-music-screen.tsv
 set -euo pipefail
+# results/corpus/game-music-screen.tsv was made with assets/models/svd-v2 (then the default).
 MODEL="${1:-assets/models/svd-default}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
