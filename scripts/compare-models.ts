@@ -1,0 +1,37 @@
+/**
+ * Paired comparison of two singing-voice models on the TEST splits of corpus-big, corpus-huge and
+ * corpus-games: each at its own weight-file threshold, 56-frame median; the difference of pooled
+ * frame errors (B − A) with a 95 % paired percentile bootstrap over songs (4 000 resamples, seed 1).
+ * Pairing removes the song-to-song spread that makes each model's own interval ±1–2 points wide.
+ * Usage: node --import tsx scripts/compare-models.ts assets/models/svd-v2 assets/models/svd-default
+ * (docs/training.md §10). The pooled row counts corpus-huge's 5 repeats of corpus-big test songs twice.
+ */
+import { resolve } from 'node:path';
+import { createClassifier } from '../src/model/engines.ts';
+import { loadWeights } from '../src/model/weights.ts';
+import { listCorpus, loadSongs, normaliseSong } from '../src/model/dataset.ts';
+import { medianFilter } from '../src/model/train.ts';
+import { Rng } from '../src/model/augment.ts';
+const [a, b] = process.argv.slice(2);
+const corpora = ['corpus-big', 'corpus-huge', 'corpus-games'];
+const sets = await Promise.all(corpora.map(async (c) => loadSongs((await listCorpus(c)).filter((e) => e.split === 'test'), { accompaniment: false })));
+async function errs(d: string) {
+  const w = await loadWeights(resolve(d)); const info = w.info as any;
+  const stats = { mean: Float32Array.from(info.normalization.mean), std: Float32Array.from(info.normalization.std) };
+  const clf = await createClassifier(w, { engine: 'ort' });
+  const out: Array<{ e: number; f: number }[]> = [];
+  for (const songs of sets) { const r = []; for (const s of songs) { const p = medianFilter(await clf.predictFrames(normaliseSong(s, stats), s.nFrames), 56); let e = 0; for (let i = 0; i < p.length; i++) if ((p[i]! > info.threshold ? 1 : 0) !== s.labels[i]) e++; r.push({ e, f: p.length }); } out.push(r); }
+  clf.dispose();
+  return out;
+}
+const A = await errs(a!), B = await errs(b!);
+const report = (name: string, ea: { e: number; f: number }[], eb: { e: number; f: number }[]) => {
+  const n = ea.length, rng = new Rng(1), d: number[] = [];
+  for (let r = 0; r < 4000; r++) { let x = 0, y = 0, f = 0; for (let k = 0; k < n; k++) { const s = rng.int(n); x += ea[s]!.e; y += eb[s]!.e; f += ea[s]!.f; } d.push((y - x) / f); }
+  d.sort((p, q) => p - q);
+  const tot = (v: { e: number }[]) => v.reduce((s, z) => s + z.e, 0); const F = ea.reduce((s, z) => s + z.f, 0);
+  const better = ea.filter((z, i) => eb[i]!.e < z.e).length;
+  console.log(`${name} (${n} songs): A ${(100 * tot(ea) / F).toFixed(2)} B ${(100 * tot(eb) / F).toFixed(2)} diff B−A ${(100 * (tot(eb) - tot(ea)) / F).toFixed(2)} points, 95 % paired interval ${(100 * d[100]!).toFixed(2)} … ${(100 * d[3899]!).toFixed(2)}; B better on ${better} songs`);
+};
+corpora.forEach((c, i) => report(c, A[i]!, B[i]!));
+report('all (huge incl. 5 repeats)', A.flat(), B.flat());
