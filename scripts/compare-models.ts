@@ -10,9 +10,13 @@ import { resolve } from 'node:path';
 import { createClassifier } from '../src/model/engines.ts';
 import { loadWeights } from '../src/model/weights.ts';
 import { listCorpus, loadSongs, normaliseSong } from '../src/model/dataset.ts';
-import { medianFilter } from '../src/model/train.ts';
+import { evaluate } from '../src/model/train.ts';
 import { Rng } from '../src/model/augment.ts';
 const [a, b] = process.argv.slice(2);
+if (!a || !b) {
+  console.error('usage: node --import tsx scripts/compare-models.ts <model dir A> <model dir B>');
+  process.exit(2);
+}
 const corpora = ['corpus-big', 'corpus-huge', 'corpus-games'];
 const sets = await Promise.all(corpora.map(async (c) => loadSongs((await listCorpus(c)).filter((e) => e.split === 'test'), { accompaniment: false })));
 async function errs(d: string) {
@@ -20,7 +24,15 @@ async function errs(d: string) {
   const stats = { mean: Float32Array.from(info.normalization.mean), std: Float32Array.from(info.normalization.std) };
   const clf = await createClassifier(w, { engine: 'ort' });
   const out: Array<{ e: number; f: number }[]> = [];
-  for (const songs of sets) { const r = []; for (const s of songs) { const p = medianFilter(await clf.predictFrames(normaliseSong(s, stats), s.nFrames), 56); let e = 0; for (let i = 0; i < p.length; i++) if ((p[i]! > info.threshold ? 1 : 0) !== s.labels[i]) e++; r.push({ e, f: p.length }); } out.push(r); }
+  for (const songs of sets) {
+    const r = [];
+    for (const s of songs) {
+      // per song: frames wrong and frames, as evaluate counts them (median 56, > threshold = voice)
+      const m = evaluate([await clf.predictFrames(normaliseSong(s, stats), s.nFrames)], [s.labels], info.threshold, 56);
+      r.push({ e: Math.round(m.error * m.frames), f: m.frames });
+    }
+    out.push(r);
+  }
   clf.dispose();
   return out;
 }

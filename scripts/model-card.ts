@@ -86,19 +86,20 @@ const pooled = extras.length > 0 ? { songs: pooledP.length, filtered: evaluate(p
 
 // The corpus the model was trained on (its --corpus), when it is on this disk: a union of corpora
 // (scripts/corpus/union.ts) is described part by part.
-let gameMusic = false;
-async function trainingCorpus(): Promise<string> {
+async function trainingCorpus(): Promise<{ text: string; gameMusic: boolean }> {
   const trainedOn = /--corpus\s+(\S+)/.exec(String(info.training?.command ?? ''))?.[1];
   let m: any = null;
   if (trainedOn && resolve(trainedOn) !== resolve(values.corpus!)) m = JSON.parse(await readFile(join(resolve(trainedOn), 'manifest.json'), 'utf8').catch(() => 'null'));
-  const describe = (name: string, sm: any) => `\`${name}\` (seed ${sm.seed}${sm.options?.gameMusic ? ((gameMusic = true), ', `--game-music`') : ''}): ${sm.summary?.all?.songs} songs, ${Math.round(sm.summary?.all?.minutes ?? 0)} min (train ${sm.summary?.train?.songs} / validation ${sm.summary?.valid?.songs} / test ${sm.summary?.test?.songs} songs)`;
-  if (!m?.union) return `The offline corpus of \`scripts/corpus/\` (docs/corpus.md): ${describe(values.corpus!, manifest)}`;
-  const parts = [];
-  for (const u of m.union) parts.push(describe(u.corpus, JSON.parse(await readFile(join(resolve(trainedOn!), u.corpus, 'manifest.json'), 'utf8'))));
+  const describe = (name: string, sm: any) => `\`${name}\` (seed ${sm.seed}${sm.options?.gameMusic ? ', `--game-music`' : ''}): ${sm.summary?.all?.songs} songs, ${Math.round(sm.summary?.all?.minutes ?? 0)} min (train ${sm.summary?.train?.songs} / validation ${sm.summary?.valid?.songs} / test ${sm.summary?.test?.songs} songs)`;
+  if (!m?.union) return { text: `The offline corpus of \`scripts/corpus/\` (docs/corpus.md): ${describe(values.corpus!, manifest)}`, gameMusic: !!manifest.options?.gameMusic };
+  const manifests = [];
+  for (const u of m.union) manifests.push({ name: u.corpus, sm: JSON.parse(await readFile(join(resolve(trainedOn!), u.corpus, 'manifest.json'), 'utf8')) });
+  const parts = manifests.map((x) => describe(x.name, x.sm));
   const count = (sp: string) => m.songs.filter((x: any) => x.split === sp).length;
-  return `Trained on \`${trainedOn}\`, the union (scripts/corpus/union.ts; no source crosses splits) of offline corpora of \`scripts/corpus/\` (docs/corpus.md) built from the same seed: ${parts.join('; ')} — together train ${count('train')} / validation ${count('valid')} / test ${count('test')} songs, the threshold tuned on all ${count('valid')} validation songs`;
+  const text = `Trained on \`${trainedOn}\`, the union (scripts/corpus/union.ts; no source crosses splits) of offline corpora of \`scripts/corpus/\` (docs/corpus.md) built from the same seed: ${parts.join('; ')} — together train ${count('train')} / validation ${count('valid')} / test ${count('test')} songs, the threshold tuned on all ${count('valid')} validation songs`;
+  return { text, gameMusic: manifests.some((x) => !!x.sm.options?.gameMusic) };
 }
-const dataSection = await trainingCorpus();
+const { text: dataSection, gameMusic } = await trainingCorpus();
 
 const fe = new FrontEnd(frontEnd);
 async function clip(file: string) {

@@ -214,29 +214,21 @@ function planSinger(rng: Rng, pools: Pools, split: Split): Singer {
   };
 }
 
-function planAccomp(rng: Rng, pools: Pools, split: Split, seconds: number): Accomp {
-  const r = rng.next();
-  if (pools.games) {
-    // --game-music: 30 % MIDI (on a drawn sound font), 30 % game tracks, 15 % wesnoth, 25 % Sonic Pi.
-    if (r < 0.3) return { kind: 'midi', seed: rng.nextU32(), arrangement: null, soundfont: rng.pick(GM_SOUNDFONTS).path };
-    if (r < 0.6) {
-      const tracks = pools.games[split].filter((t) => pools.gameFiles[t]!.seconds > seconds + 2);
-      const track = rng.pick(tracks);
-      const start = +rng.uniform(0, pools.gameFiles[track]!.seconds - seconds - 1).toFixed(3);
-      return { kind: 'game', track, start };
-    }
-    if (r >= 0.75) return planSonicBed(rng, pools, split);
-  } else if (r < 0.4) return { kind: 'midi', seed: rng.nextU32(), arrangement: null };
-  if (pools.games || r < 0.7) {
-    const tracks = pools.wesnoth[split].filter((t) => pools.wesnothSeconds[t]! > seconds + 2);
-    const track = rng.pick(tracks);
-    const start = +rng.uniform(0, pools.wesnothSeconds[track]! - seconds - 1).toFixed(3);
-    return { kind: 'wesnoth', track, start };
-  }
-  return planSonicBed(rng, pools, split);
+/** A random excerpt of `seconds` from one of `tracks` long enough for it (lengths in `lengthOf`). */
+function pickExcerpt(rng: Rng, tracks: string[], lengthOf: (t: string) => number, seconds: number): { track: string; start: number } {
+  const track = rng.pick(tracks.filter((t) => lengthOf(t) > seconds + 2));
+  return { track, start: +rng.uniform(0, lengthOf(track) - seconds - 1).toFixed(3) };
 }
 
-function planSonicBed(rng: Rng, pools: Pools, split: Split): Accomp {
+function planAccomp(rng: Rng, pools: Pools, split: Split, seconds: number): Accomp {
+  const r = rng.next();
+  // Upper bounds of r for MIDI, game tracks and wesnoth; Sonic Pi beds take the rest.
+  // Default: 40 / 0 / 30 / 30 %; --game-music: 30 / 30 / 15 / 25 %, MIDI on a drawn sound font.
+  const games = pools.games;
+  const [midi, game, wesnoth] = games ? [0.3, 0.6, 0.75] : [0.4, 0.4, 0.7];
+  if (r < midi) return { kind: 'midi', seed: rng.nextU32(), arrangement: null, ...(games ? { soundfont: rng.pick(GM_SOUNDFONTS).path } : {}) };
+  if (r < game) return { kind: 'game', ...pickExcerpt(rng, games![split], (t) => pools.gameFiles[t]!.seconds, seconds) };
+  if (r < wesnoth) return { kind: 'wesnoth', ...pickExcerpt(rng, pools.wesnoth[split], (t) => pools.wesnothSeconds[t]!, seconds) };
   const s = pools.sonic;
   const tonalCount = rng.int(1, 2);
   const tonal: string[] = [];
@@ -438,7 +430,7 @@ async function renderPhrase(song: SongPlan, singer: Singer, phrase: Phrase, k: n
   return trimSilence(await readMono22k(out));
 }
 
-async function renderAccomp(song: SongPlan, work: string, cacheDir: string, rng: Rng): Promise<{ audio: Float32Array; sources: string[]; detail: unknown }> {
+async function renderAccomp(song: SongPlan, work: string, cacheDir: string, gameFiles: Pools['gameFiles'], rng: Rng): Promise<{ audio: Float32Array; sources: string[]; detail: unknown }> {
   const n = song.samples;
   const a = song.accomp;
   let audio: Float32Array;
@@ -463,7 +455,9 @@ async function renderAccomp(song: SongPlan, work: string, cacheDir: string, rng:
     detail = a;
   } else if (a.kind === 'game') {
     const conv = join(work, 'accomp.wav');
-    await soxTo22k(gameFilePath(a.track), conv, ['trim', String(a.start), String(song.seconds)]);
+    const file = gameFiles[a.track];
+    if (!file) throw new Error(`corpus: ${song.id}: game track ${a.track} is not in the pool`);
+    await soxTo22k(file.path, conv, ['trim', String(a.start), String(song.seconds)]);
     audio = await readMono22k(conv);
     sources = [`game:${a.track}`];
     detail = a;
@@ -501,7 +495,7 @@ interface SongResult {
   scale: number;
 }
 
-async function buildSong(song: SongPlan, outDir: string, cacheDir: string, keepWork: boolean): Promise<SongResult> {
+async function buildSong(song: SongPlan, outDir: string, cacheDir: string, gameFiles: Pools['gameFiles'], keepWork: boolean): Promise<SongResult> {
   // Placement and bed details depend on rendered lengths, so they are drawn here, from a stream seeded by the plan.
   const rng = new Rng(song.detailSeed);
   const songDir = join(outDir, song.split, song.id);
@@ -509,7 +503,7 @@ async function buildSong(song: SongPlan, outDir: string, cacheDir: string, keepW
   await mkdir(songDir, { recursive: true });
   await mkdir(work, { recursive: true });
   const n = song.samples;
-  const acc = await renderAccomp(song, work, cacheDir, rng);
+  const acc = await renderAccomp(song, work, cacheDir, gameFiles, rng);
   const accompaniment = acc.audio;
   const vocals = new Float32Array(n);
   const placed: SongResult['phrases'] = [];
@@ -585,15 +579,6 @@ async function buildSong(song: SongPlan, outDir: string, cacheDir: string, keepW
 
 // ---------------------------------------------------------------- pools and main
 
-/** Game track id → the file sox reads (Ogg as packaged; Opus decoded once into the cache, sox 14.4 has no Opus reader). */
-const gameFiles = new Map<string, string>();
-
-function gameFilePath(track: string): string {
-  const f = gameFiles.get(track);
-  if (!f) throw new Error(`corpus: game track ${track} is not in the pool`);
-  return f;
-}
-
 function listAudio(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -604,7 +589,10 @@ function listAudio(dir: string): string[] {
   return out.sort();
 }
 
-/** Every usable game track with its length; Opus files are decoded to 48 kHz WAV in `cacheDir` first (once). */
+/**
+ * Every usable game track with the file sox reads and its length: Ogg as packaged, Opus decoded
+ * once to 48 kHz WAV in `cacheDir` (sox 14.4 has no Opus reader).
+ */
 function gameMusicPool(cacheDir: string): Record<string, { path: string; seconds: number }> {
   const pool: Record<string, { path: string; seconds: number }> = {};
   mkdirSync(cacheDir, { recursive: true });
@@ -625,7 +613,6 @@ function gameMusicPool(cacheDir: string): Record<string, { path: string; seconds
       const seconds = Number(spawnSync('soxi', ['-D', file], { encoding: 'utf8' }).stdout.trim());
       if (!(seconds > 0)) throw new Error(`corpus: cannot read the length of ${file} (soxi -D)`);
       pool[id] = { path: file, seconds };
-      gameFiles.set(id, file);
     }
   }
   return pool;
@@ -699,7 +686,7 @@ async function main(): Promise<void> {
   const worker = async (): Promise<void> => {
     while (next < plan.length) {
       const song = plan[next++]!;
-      results[song.index] = await buildSong(song, outDir, cacheDir, opts.keepWork);
+      results[song.index] = await buildSong(song, outDir, cacheDir, pools.gameFiles, opts.keepWork);
       done++;
       const el = (Date.now() - t0) / 1000;
       const eta = (el / done) * (plan.length - done);

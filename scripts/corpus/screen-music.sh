@@ -9,7 +9,9 @@ set -euo pipefail
 MODEL="${1:-assets/models/svd-default}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-DIRS=(/usr/share/games/singularity/music /usr/share/hyperrogue/music /usr/share/planetblupi/music /usr/share/games/warzone2100/music)
+# The folders are build.ts --game-music's (scripts/corpus/sources.ts GAME_MUSIC), read from there.
+mapfile -t DIRS < <(node --import tsx --input-type=module -e "const { GAME_MUSIC } = await import('./scripts/corpus/sources.ts'); for (const g of GAME_MUSIC) console.log(g.dir);")
+[ "${#DIRS[@]}" -gt 0 ] || { echo "screen-music: no GAME_MUSIC folders read from scripts/corpus/sources.ts" >&2; exit 1; }
 printf 'mean\tat20\tat50\tat80\ttrack\n'
 find "${DIRS[@]}" -type f \( -name '*.ogg' -o -name '*.opus' \) | LC_ALL=C sort | while IFS= read -r f; do
   src="$f"
