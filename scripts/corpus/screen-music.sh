@@ -3,7 +3,7 @@
 # voice (median 56, the weight file's threshold) on three 30-s excerpts of every track, at 20, 50
 # and 80 % of its length. High values mean vocals we did not find, or accompaniment the model
 # confuses with singing; only listening tells which. Usage (after `npm run build`):
-#   bash scripts/corpus/screen-music.sh [model dir] > results/game-music-screen.tsv
+#   bash scripts/corpus/screen-music.sh [model dir] > results/corpus/game-music-screen.tsv
 set -euo pipefail
 # results/corpus/game-music-screen.tsv was made with assets/models/svd-v2 (then the default).
 MODEL="${1:-assets/models/svd-default}"
