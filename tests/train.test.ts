@@ -18,7 +18,7 @@ import { initWeights, loadWeights } from '../src/model/weights.ts';
 import { FrontEnd, SVD_FRONTEND, statsToJSON } from '../src/frontend/index.ts';
 import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold, songBootstrap } from '../src/model/train.ts';
 import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
-import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, pitchShiftBands, DEFAULT_AUGMENT } from '../src/model/augment.ts';
+import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, pitchShiftBands, remixVocals, vocalGainCurve, DEFAULT_AUGMENT, NO_AUGMENT, VOCAL_EQ_POINTS } from '../src/model/augment.ts';
 import { maxBandsAbove, melAxis, widenFrontEnd } from '../src/frontend/config.ts';
 import { ROOT, makeTinyCorpus, readJSON, rejectsCode, throwsCode } from './helpers.ts';
 import { trainCommand } from '../src/cli/commands/train.ts';
@@ -185,6 +185,94 @@ test('extractExcerpt: factors 1 copy rows; stretch keeps the centre row; gain an
   throwsCode(() => checkAugmentOptions({ stretch: 0.1 }), 'BAD_ARGUMENT', /unknown augment option 'stretch'/);
   throwsCode(() => checkAugmentOptions({ gainDb: -1 }), 'BAD_ARGUMENT', /gainDb/);
   throwsCode(() => checkAugmentOptions({ mixDb: [0, -5] }), 'BAD_ARGUMENT', /mixDb\[1\]/);
+});
+
+test('remixVocals: unit gain leaves the mix as it is; a silent accompaniment takes the gain in full; equal stems add powers', () => {
+  const n = 4;
+  const gain = (db: number) => new Float32Array(n).fill(db);
+  const x0 = Float32Array.from([-3, -2, -1, 0]);
+  const v = Float32Array.from([-3, -2.5, LOG_FLOOR, -1]);
+  const a = Float32Array.from([-4, LOG_FLOOR, -1, -1]);
+  const x = Float32Array.from(x0);
+  remixVocals(x, 0, v, a, n, n, gain(0), LOG_FLOOR);
+  assert.equal(Array.from(x), Array.from(x0), 'w = 1: the correction is ln 1 = 0 exactly');
+  remixVocals(x, 0, v, a, n, n, gain(6), LOG_FLOOR);
+  const g6 = (6 * Math.LN10) / 20;
+  assert.ok(Math.abs(x[1]! - (x0[1]! + g6)) < 1e-6, 'accompaniment at the floor: the frame moves by the vocal gain, 6 dB = ln(10)·6/20');
+  assert.ok(Math.abs(x[2]! - x0[2]!) < 1e-6, 'vocals at the floor: the frame does not move');
+  assert.ok(Math.abs(x[3]! - (x0[3]! + 0.5 * Math.log((Math.pow(10, 0.6) + 1) / 2))) < 1e-6, 'equal stems: powers 10^0.6 + 1 against 1 + 1');
+  const y = Float32Array.from(x0);
+  remixVocals(y, 0, v, a, n, n, gain(-200), LOG_FLOOR);
+  assert.ok(Math.abs(y[3]! - (x0[3]! - 0.5 * Math.log(2))) < 1e-6, 'vocals removed from equal stems: half the power');
+  assert.ok(Math.abs(y[1]! - (x0[1]! + a[1]! - v[1]!)) < 1e-4, 'vocals removed over a silent accompaniment: the frame falls to the accompaniment\'s share');
+  const z = Float32Array.from([LOG_FLOOR + 1]);
+  remixVocals(z, 0, Float32Array.from([0]), Float32Array.from([LOG_FLOOR]), 1, 1, new Float32Array(1).fill(-200), LOG_FLOOR);
+  assert.is(z[0], Math.fround(LOG_FLOOR), 'never below the log floor');
+  throwsCode(() => remixVocals(x, 0, v.subarray(0, 2), a, n, n, gain(0), LOG_FLOOR), 'BAD_SHAPE', /stems of 2 and 4 values for an excerpt of 4/);
+  throwsCode(() => remixVocals(x, 0, v, a, n, 3, gain(0), LOG_FLOOR), 'BAD_SHAPE', /4 values in rows of 3/);
+  // the EQ curve: control points spread over the bands, linear between them, plus the gain
+  const eq = [0, 6, 0, -6, 0, 3];
+  const c = vocalGainCurve(1, eq, 11);
+  assert.equal(Array.from(c, (v) => +v.toFixed(5)), [1, 4, 7, 4, 1, -2, -5, -2, 1, 2.5, 4]);
+  throwsCode(() => vocalGainCurve(0, [1], 5), 'BAD_SHAPE', /at least 2 control points/);
+  throwsCode(() => checkAugmentOptions({ vocalDb: [6, -6] }), 'BAD_ARGUMENT', /vocalDb\[1\]/);
+  throwsCode(() => checkAugmentOptions({ vocalRemix: 2 }), 'BAD_ARGUMENT', /vocalRemix/);
+  assert.is(checkAugmentOptions(undefined).vocalRemix, 0, 'off by default');
+  assert.is(VOCAL_EQ_POINTS, 6);
+});
+
+test('loadSongs stems: the stems\' log-mels on the mix\'s band grid; a remix at 0 dB is the mix, one at −40 dB is close to the accompaniment stem', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-stems-'));
+  try {
+    await makeTinyCorpus(dir, { train: 2, valid: 1, test: 0 }, 2);
+    const entries = (await listCorpus(dir)).filter((e) => e.split === 'train');
+    const songs = await loadSongs(entries, { bandsAbove: 9, stems: true });
+    const wide = new FrontEnd(widenFrontEnd(SVD_FRONTEND, 9));
+    for (const [i, s] of songs.entries()) {
+      assert.is(s.stems!.stride, 89);
+      const v = wide.logMel(await loadMono(entries[i]!.vocals));
+      const a = wide.logMel(await loadMono(entries[i]!.accompaniment));
+      assert.equal(Array.from(s.stems!.vocals), Array.from(v.data), `song ${i}: vocals`);
+      assert.equal(Array.from(s.stems!.accompaniment), Array.from(a.data), `song ${i}: accompaniment`);
+    }
+    assert.ok(existsSync(join(entries[0]!.dir, 'vocals-wide9.f32')), 'cached next to the song');
+    const narrow = await loadSongs(entries, { stems: true });
+    assert.is(narrow[0]!.stems!.stride, 80);
+    assert.equal(Array.from(narrow[0]!.stems!.accompaniment), Array.from(narrow[0]!.accompaniment!), 'without bands above, the accompaniment stem is the one mixing uses');
+    const stats = { mean: new Float32Array(80), std: new Float32Array(80).fill(1) };
+    // one excerpt (a batch of 1: the remix's own draws come after the excerpt's, so the frame is the same)
+    const one = (list: Song[], remix: Partial<typeof DEFAULT_AUGMENT>, seed: number) => {
+      const smp = new ExcerptSampler(list, stats, { augment: checkAugmentOptions({ ...NO_AUGMENT, ...remix }) });
+      const x = new Float32Array(smp.excerptSize);
+      smp.next(new Rng(seed), 1, x, new Float32Array(1));
+      return x;
+    };
+    for (const seed of [1, 2, 3]) {
+      const plain = one(songs, {}, seed);
+      assert.equal(Array.from(one(songs, { vocalRemix: 1, vocalDb: [0, 0], vocalEqDb: 0 }, seed)), Array.from(plain), 'a remix at 0 dB without EQ is the mix');
+      // a voiced frame's excerpt with the vocals 40 dB down: the accompaniment stem's excerpt, up to the power-sum approximation
+      const quiet = one(songs, { vocalRemix: 1, vocalDb: [-40, -40], vocalEqDb: 0 }, seed);
+      const smp = new ExcerptSampler(songs, stats);
+      const x = new Float32Array(smp.excerptSize);
+      smp.next(new Rng(seed), 1, x, new Float32Array(1));
+      assert.equal(Array.from(x), Array.from(plain), 'the same frame as without augmentation');
+      let dPlain = 0, dQuiet = 0;
+      const accRef = new ExcerptSampler(songs.map((s) => ({ ...s, logMel: Float32Array.from({ length: s.nFrames * 80 }, (_, k) => s.stems!.accompaniment[Math.floor(k / 80) * 89 + (k % 80)]!) })), stats);
+      const acc = new Float32Array(smp.excerptSize);
+      accRef.next(new Rng(seed), 1, acc, new Float32Array(1));
+      for (let k = 0; k < acc.length; k++) {
+        dPlain += Math.abs(plain[k]! - acc[k]!) / acc.length;
+        dQuiet += Math.abs(quiet[k]! - acc[k]!) / acc.length;
+      }
+      assert.ok(dQuiet < 0.1 && dQuiet < dPlain / 3, `seed ${seed}: the remix without vocals is ${dQuiet.toFixed(3)} nats from the accompaniment, the mix ${dPlain.toFixed(3)}`);
+    }
+    // named errors: remix without stems, stems on another band grid
+    const bare = await loadSongs(entries, { bandsAbove: 9 });
+    throwsCode(() => new ExcerptSampler(bare, stats, { augment: checkAugmentOptions({ vocalRemix: 0.5 }) }), 'BAD_ARGUMENT', /needs songs loaded with their stems/);
+    throwsCode(() => new ExcerptSampler([{ ...songs[0]!, stems: narrow[0]!.stems! }, songs[1]!], stats, { augment: checkAugmentOptions({ vocalRemix: 0.5, pitchShift: 0.2 }) }), 'BAD_SHAPE', /song 0 .* stems in rows of 80 bands, its mix has 89/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // A pure tone's log-mel peaks in the band whose centre is nearest its frequency.
@@ -464,6 +552,10 @@ test('earshot train rejects bad usage before loading anything; an empty corpus i
     [['--mix-prob', '2'], /--mix-prob must be a number in \[0, 1\]/],
     [['--mix-db', '0,-12'], /--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '0,-12'/],
     [['--mix-db=-12'], /--mix-db must be two levels/],
+    [['--vocal-remix', '1.5'], /--vocal-remix must be a number in \[0, 1\]/],
+    [['--vocal-remix', '0.5', '--vocal-db', '6,-6'], /--vocal-db must be two gains lo,hi in dB with lo ≤ hi, got '6,-6'/],
+    [['--vocal-db=-6,0'], /--vocal-db and --vocal-eq-db shape the vocal remix; they need --vocal-remix > 0/],
+    [['--vocal-remix', '0.5', '--vocal-eq-db', '30'], /--vocal-eq-db must be a number in \[0, 24\]/],
     [['--no-augment', '--gain-db', '3'], /--no-augment turns augmentation off; it cannot be combined with --gain-db/],
     [['--recalibrate-bn=-1'], /--recalibrate-bn must be an integer ≥ 0/],
     [['--recalibrate-bn', '0', '--bn-batch', '8'], /--bn-batch sets the recalibration batch size; it cannot be combined with --recalibrate-bn 0/],

@@ -11,7 +11,16 @@
  *   10.76 kHz), so only shifts below ≈ 0.74 clamp their top band or two;
  * - gain: + g·ln(10)/20 on every value above the log floor (|X| scales by 10^(g/20)), floored;
  * - mixing: another excerpt's non-vocal spectrum (an accompaniment stem) is added in the linear
- *   mel domain at a random relative level, log(exp(a) + 10^(r/20)·exp(b)).
+ *   mel domain at a random relative level, log(exp(a) + 10^(r/20)·exp(b));
+ * - vocal remix: the song's own vocal stem is made louder or softer and re-equalised (a random
+ *   gain plus a smooth random EQ curve over the mel bands) before it meets its accompaniment
+ *   again. Singers differ in level and spectral envelope far more than a corpus of a few dozen
+ *   synthetic voices shows (a muffled voice under a loud band is the validation split's
+ *   hardest case, docs/training.md §11). Applied as a correction to the real mix,
+ *   x + ½·ln((w·e^{2v} + e^{2a}) / (e^{2v} + e^{2a})) with w the squared vocal gain per band,
+ *   so unit gain leaves the mix exactly as it is and only the change is approximated (adding
+ *   stem *powers* matches the real mix's log-mel to ≈ 0.04 nats on corpus-big songs; adding
+ *   magnitudes, to ≈ 0.08).
  * Every draw comes from a seeded generator, so a seed fixes the whole augmentation stream.
  */
 import { EarshotError, checkNumber } from '../../bindings/errors.ts';
@@ -28,7 +37,16 @@ export interface AugmentOptions {
   mixProbability?: number;
   /** Relative level range of the mixed-in excerpt in dB, e.g. [-12, 0]. */
   mixDb?: [number, number];
+  /** Probability of remixing an example's own vocal stem at another level and EQ (0 = off; needs stems). */
+  vocalRemix?: number;
+  /** Vocal gain range of a remix in dB, e.g. [-6, 6]. */
+  vocalDb?: [number, number];
+  /** Largest boost or cut (±dB) of each of the remix EQ's control points (0 = gain only). */
+  vocalEqDb?: number;
 }
+
+/** Control points of the vocal-remix EQ curve, evenly spaced over the mel bands (linear between them). */
+export const VOCAL_EQ_POINTS = 6;
 
 export const DEFAULT_AUGMENT: Readonly<Required<AugmentOptions>> = Object.freeze({
   timeStretch: 0.1,
@@ -36,6 +54,10 @@ export const DEFAULT_AUGMENT: Readonly<Required<AugmentOptions>> = Object.freeze
   gainDb: 10,
   mixProbability: 0.3,
   mixDb: [-12, 0] as [number, number],
+  // Off by default so that the training commands of the committed models reproduce as they were.
+  vocalRemix: 0,
+  vocalDb: [-6, 6] as [number, number],
+  vocalEqDb: 6,
 });
 
 export const NO_AUGMENT: Readonly<Required<AugmentOptions>> = Object.freeze({
@@ -44,6 +66,9 @@ export const NO_AUGMENT: Readonly<Required<AugmentOptions>> = Object.freeze({
   gainDb: 0,
   mixProbability: 0,
   mixDb: [0, 0] as [number, number],
+  vocalRemix: 0,
+  vocalDb: [0, 0] as [number, number],
+  vocalEqDb: 0,
 });
 
 /** The accepted range of each augmentation option (checkAugmentOptions and `earshot train`'s flags). */
@@ -53,24 +78,34 @@ export const AUGMENT_LIMITS = Object.freeze({
   gainDb: [0, 60],
   mixProbability: [0, 1],
   mixDb: [-120, 40],
+  vocalRemix: [0, 1],
+  vocalDb: [-40, 20],
+  vocalEqDb: [0, 24],
 } as const);
 
 export function checkAugmentOptions(o: unknown): Required<AugmentOptions> {
-  if (o === undefined) return { ...DEFAULT_AUGMENT, mixDb: [...DEFAULT_AUGMENT.mixDb] };
+  if (o === undefined) return { ...DEFAULT_AUGMENT, mixDb: [...DEFAULT_AUGMENT.mixDb], vocalDb: [...DEFAULT_AUGMENT.vocalDb] };
   if (typeof o !== 'object' || o === null) throw new EarshotError('BAD_ARGUMENT', `augment must be an object, got ${String(o)}`);
-  const known = ['timeStretch', 'pitchShift', 'gainDb', 'mixProbability', 'mixDb'];
+  const known = ['timeStretch', 'pitchShift', 'gainDb', 'mixProbability', 'mixDb', 'vocalRemix', 'vocalDb', 'vocalEqDb'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown augment option '${k}' (expected ${known.join(', ')})`);
   const a = o as AugmentOptions;
   const mixDb = a.mixDb ?? DEFAULT_AUGMENT.mixDb;
   if (!Array.isArray(mixDb) || mixDb.length !== 2) throw new EarshotError('BAD_ARGUMENT', `augment.mixDb must be [min, max] in dB, got ${JSON.stringify(mixDb)}`);
   checkNumber(mixDb[0], 'augment.mixDb[0]', ...AUGMENT_LIMITS.mixDb);
   checkNumber(mixDb[1], 'augment.mixDb[1]', mixDb[0], AUGMENT_LIMITS.mixDb[1]);
+  const vocalDb = a.vocalDb ?? DEFAULT_AUGMENT.vocalDb;
+  if (!Array.isArray(vocalDb) || vocalDb.length !== 2) throw new EarshotError('BAD_ARGUMENT', `augment.vocalDb must be [min, max] in dB, got ${JSON.stringify(vocalDb)}`);
+  checkNumber(vocalDb[0], 'augment.vocalDb[0]', ...AUGMENT_LIMITS.vocalDb);
+  checkNumber(vocalDb[1], 'augment.vocalDb[1]', vocalDb[0], AUGMENT_LIMITS.vocalDb[1]);
   return {
     timeStretch: checkNumber(a.timeStretch ?? DEFAULT_AUGMENT.timeStretch, 'augment.timeStretch', ...AUGMENT_LIMITS.timeStretch),
     pitchShift: checkNumber(a.pitchShift ?? DEFAULT_AUGMENT.pitchShift, 'augment.pitchShift', ...AUGMENT_LIMITS.pitchShift),
     gainDb: checkNumber(a.gainDb ?? DEFAULT_AUGMENT.gainDb, 'augment.gainDb', ...AUGMENT_LIMITS.gainDb),
     mixProbability: checkNumber(a.mixProbability ?? DEFAULT_AUGMENT.mixProbability, 'augment.mixProbability', ...AUGMENT_LIMITS.mixProbability),
     mixDb: [mixDb[0], mixDb[1]],
+    vocalRemix: checkNumber(a.vocalRemix ?? DEFAULT_AUGMENT.vocalRemix, 'augment.vocalRemix', ...AUGMENT_LIMITS.vocalRemix),
+    vocalDb: [vocalDb[0], vocalDb[1]],
+    vocalEqDb: checkNumber(a.vocalEqDb ?? DEFAULT_AUGMENT.vocalEqDb, 'augment.vocalEqDb', ...AUGMENT_LIMITS.vocalEqDb),
   };
 }
 
@@ -114,6 +149,8 @@ export interface AugmentDraw {
   gainDb: number;
   /** Relative level of the mixed-in excerpt in dB, or null for no mixing. */
   mixDb: number | null;
+  /** The vocal remix (gain and EQ control points in dB), or null for none. */
+  vocal: { gainDb: number; eqDb: Float64Array } | null;
 }
 
 export function drawAugment(rng: Rng, o: Required<AugmentOptions>): AugmentDraw {
@@ -121,7 +158,52 @@ export function drawAugment(rng: Rng, o: Required<AugmentOptions>): AugmentDraw 
   const pitch = o.pitchShift > 0 ? rng.uniform(1 - o.pitchShift, 1 + o.pitchShift) : 1;
   const gainDb = o.gainDb > 0 ? rng.uniform(-o.gainDb, o.gainDb) : 0;
   const mix = o.mixProbability > 0 && rng.next() < o.mixProbability;
-  return { stretch, pitch, gainDb, mixDb: mix ? rng.uniform(o.mixDb[0], o.mixDb[1]) : null };
+  const mixDb = mix ? rng.uniform(o.mixDb[0], o.mixDb[1]) : null;
+  // Drawn after everything else and only when on, so that runs without it keep their streams.
+  let vocal: AugmentDraw['vocal'] = null;
+  if (o.vocalRemix > 0 && rng.next() < o.vocalRemix) {
+    const gain = rng.uniform(o.vocalDb[0], o.vocalDb[1]);
+    const eqDb = new Float64Array(VOCAL_EQ_POINTS);
+    if (o.vocalEqDb > 0) for (let k = 0; k < VOCAL_EQ_POINTS; k++) eqDb[k] = rng.uniform(-o.vocalEqDb, o.vocalEqDb);
+    vocal = { gainDb: gain, eqDb };
+  }
+  return { stretch, pitch, gainDb, mixDb, vocal };
+}
+
+/**
+ * Per-band vocal gain in dB of a remix: `gainDb` plus the EQ curve through `eqDb`'s control
+ * points, spread evenly from band 0 to band nBands − 1 and interpolated linearly between them.
+ */
+export function vocalGainCurve(gainDb: number, eqDb: ArrayLike<number>, nBands: number, out: Float32Array = new Float32Array(nBands)): Float32Array {
+  const k = eqDb.length;
+  if (k < 2) throw new EarshotError('BAD_SHAPE', `vocalGainCurve: an EQ curve needs at least 2 control points, got ${k}`);
+  if (out.length < nBands) throw new EarshotError('BAD_SHAPE', `vocalGainCurve: an output of ${out.length} for ${nBands} bands`);
+  for (let b = 0; b < nBands; b++) {
+    const pos = nBands === 1 ? 0 : (b * (k - 1)) / (nBands - 1);
+    const i = Math.min(Math.floor(pos), k - 2);
+    const w = pos - i;
+    out[b] = gainDb + (1 - w) * eqDb[i]! + w * eqDb[i + 1]!;
+  }
+  return out;
+}
+
+/**
+ * Remix the vocals of a log-mel excerpt in place: x ← max(x + ½·ln((w_b·e^{2v} + e^{2a}) /
+ * (e^{2v} + e^{2a})), logFloor) with w_b = 10^(gainDb[b]/10), where v and a are the same excerpt
+ * of the vocal and accompaniment stems (n values each, rows of `nBands`). Unit gain leaves x as it is.
+ */
+export function remixVocals(x: Float32Array, offset: number, v: Float32Array, a: Float32Array, n: number, nBands: number, gainDb: Float32Array, logFloor: number): void {
+  if (v.length < n || a.length < n) throw new EarshotError('BAD_SHAPE', `remixVocals: stems of ${v.length} and ${a.length} values for an excerpt of ${n}`);
+  if (gainDb.length < nBands || n % nBands !== 0) throw new EarshotError('BAD_SHAPE', `remixVocals: a gain curve of ${gainDb.length} for ${n} values in rows of ${nBands}`);
+  for (let i = 0; i < n; i++) {
+    const w = Math.pow(10, gainDb[i % nBands]! / 10);
+    const u = 2 * v[i]!;
+    const c = 2 * a[i]!;
+    const m = Math.max(u, c);
+    const eu = Math.exp(u - m);
+    const ec = Math.exp(c - m);
+    x[offset + i] = Math.max(x[offset + i]! + 0.5 * Math.log((w * eu + ec) / (eu + ec)), logFloor);
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ import { EarshotError, checkInt } from '../../bindings/errors.ts';
 import { loadMono } from '../audio/node.ts';
 import { FrontEnd, NormStats, SVD_FRONTEND, type BandStats } from '../frontend/index.ts';
 import { widenFrontEnd } from '../frontend/config.ts';
-import { applyGain, drawAugment, extractExcerpt, mixInto, pitchShiftBands, type AugmentOptions, type Rng } from './augment.ts';
+import { applyGain, drawAugment, extractExcerpt, mixInto, pitchShiftBands, remixVocals, vocalGainCurve, type AugmentOptions, type Rng } from './augment.ts';
 
 export type Split = 'train' | 'valid' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
@@ -30,6 +30,7 @@ export interface SongEntry {
   split: Split;
   dir: string;
   mix: string;
+  vocals: string;
   accompaniment: string;
   labels: string;
 }
@@ -51,6 +52,12 @@ export interface Song {
    * (src/frontend widenFrontEnd), for pitch shifts down; absent unless loaded with `bandsAbove`.
    */
   above?: Float32Array;
+  /**
+   * The vocal and accompaniment stems' log-mels on the mix's own band grid (nFrames rows of
+   * nMels + bandsAbove bands, the mix's bands first), for the vocal-remix augmentation; absent
+   * unless loaded with `stems` (or when the corpus has no stems for the song).
+   */
+  stems?: { vocals: Float32Array; accompaniment: Float32Array; stride: number };
 }
 
 const CACHE_VERSION = 1;
@@ -81,7 +88,9 @@ export async function listCorpus(dir: string): Promise<SongEntry[]> {
         if (isAbsolute(f)) return f;
         return f.includes('/') ? join(root, f) : join(songDir, f);
       };
-      entries.push({ id: o.id, split, dir: songDir, mix: file('mix', 'mix.wav'), accompaniment: file('accompaniment', 'accompaniment.wav'), labels: file('labels', 'labels.json') });
+      entries.push({
+        id: o.id, split, dir: songDir, mix: file('mix', 'mix.wav'), vocals: file('vocals', 'vocals.wav'), accompaniment: file('accompaniment', 'accompaniment.wav'), labels: file('labels', 'labels.json'),
+      });
     }
   } else {
     for (const split of SPLITS) {
@@ -96,7 +105,9 @@ export async function listCorpus(dir: string): Promise<SongEntry[]> {
         if (!(await stat(songDir)).isDirectory()) continue;
         // Without a manifest, a song directory still being written (no labels yet) is skipped.
         if (!(await exists(join(songDir, 'labels.json'))) || !(await exists(join(songDir, 'mix.wav')))) continue;
-        entries.push({ id, split, dir: songDir, mix: join(songDir, 'mix.wav'), accompaniment: join(songDir, 'accompaniment.wav'), labels: join(songDir, 'labels.json') });
+        entries.push({
+          id, split, dir: songDir, mix: join(songDir, 'mix.wav'), vocals: join(songDir, 'vocals.wav'), accompaniment: join(songDir, 'accompaniment.wav'), labels: join(songDir, 'labels.json'),
+        });
       }
     }
   }
@@ -154,6 +165,12 @@ export interface LoadOptions {
    * `logmel-wide<k>.f32`), the material a pitch shift down reads (default 0).
    */
   bandsAbove?: number;
+  /**
+   * Also load the vocal and accompaniment stems on the mix's band grid (Song.stems; cached as
+   * `vocals.logmel` / `vocals-wide<k>` and the like), for the vocal-remix augmentation (default false).
+   * A song without both stem files is loaded without stems.
+   */
+  stems?: boolean;
   onProgress?: (done: number, total: number, id: string) => void;
 }
 
@@ -188,8 +205,19 @@ export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): P
       const acc = await cachedLogMel(fe, e.accompaniment, join(e.dir, 'accompaniment.logmel'), useCache);
       if (acc.nFrames === mix.nFrames) accompaniment = acc.data;
     }
+    let stems: Song['stems'];
+    if (opts.stems && (await exists(e.vocals)) && (await exists(e.accompaniment))) {
+      const grid = wide ?? fe;
+      const suffix = wide ? `-wide${k}` : '.logmel';
+      const v = await cachedLogMel(grid, e.vocals, join(e.dir, `vocals${suffix}`), useCache);
+      const a = wide ? await cachedLogMel(grid, e.accompaniment, join(e.dir, `accompaniment${suffix}`), useCache) : accompaniment ? { data: accompaniment, nFrames: mix.nFrames } : await cachedLogMel(grid, e.accompaniment, join(e.dir, 'accompaniment.logmel'), useCache);
+      if (v.nFrames !== mix.nFrames || a.nFrames !== mix.nFrames) {
+        throw new EarshotError('CORPUS_CORRUPT', `corpus: song ${e.id}'s stems have ${v.nFrames} (vocals) and ${a.nFrames} (accompaniment) frames, its mix ${mix.nFrames}`);
+      }
+      stems = { vocals: v.data, accompaniment: a.data, stride: grid.nMels };
+    }
     const bands = wide ? splitBands(mix.data, mix.nFrames, fe.nMels, k) : { logMel: mix.data };
-    out.push({ id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, accompaniment, labels, ...bands });
+    out.push({ id: e.id, split: e.split, nFrames: mix.nFrames, nMels: fe.nMels, accompaniment, labels, ...bands, ...(stems ? { stems } : {}) });
     opts.onProgress?.(i + 1, entries.length, e.id);
   }
   return out;
@@ -252,6 +280,12 @@ export class ExcerptSampler {
   private readonly logFloor: number;
   private readonly padded: Float32Array[];
   private readonly paddedAcc: Float32Array[];
+  /** Per song: its padded stems (rows of stemStride bands) for the vocal remix, or null. */
+  private readonly paddedStems: ({ vocals: Float32Array; accompaniment: Float32Array } | null)[];
+  private readonly stemStride: number;
+  private readonly stemV: Float32Array;
+  private readonly stemA: Float32Array;
+  private readonly gainCurve: Float32Array;
   private readonly rows: number[];
   private readonly pos: Int32Array;
   private readonly neg: Int32Array;
@@ -284,6 +318,23 @@ export class ExcerptSampler {
     this.padded = songs.map((s) => padLog(wide ? interleave(s.logMel, s.above!, s.nFrames, s.nMels, k) : s.logMel, s.nFrames, this.stride, this.pad, this.logFloor));
     this.paddedAcc = songs.filter((s) => s.accompaniment).map((s) => padLog(s.accompaniment!, s.nFrames, s.nMels, this.pad, this.logFloor));
     this.rows = songs.map((s) => s.nFrames + 2 * this.pad);
+    // The stems must sit on the mix's band grid (bands above fMax included), or a pitch shift down
+    // would read different content from the mix and from its stems.
+    this.stemStride = this.nMels + k;
+    const remix = (this.augment?.vocalRemix ?? 0) > 0;
+    this.paddedStems = songs.map((s, i) => {
+      if (!remix || !s.stems) return null;
+      if (s.stems.stride !== this.stemStride) {
+        throw new EarshotError('BAD_SHAPE', `sampler: song ${i} (${s.id}) has stems in rows of ${s.stems.stride} bands, its mix has ${this.stemStride}; load stems and mix with the same bandsAbove`);
+      }
+      return { vocals: padLog(s.stems.vocals, s.nFrames, this.stemStride, this.pad, this.logFloor), accompaniment: padLog(s.stems.accompaniment, s.nFrames, this.stemStride, this.pad, this.logFloor) };
+    });
+    if (remix && this.paddedStems.every((p) => p === null)) {
+      throw new EarshotError('BAD_ARGUMENT', 'sampler: the vocal remix augmentation needs songs loaded with their stems (loadSongs { stems: true }), and none has them');
+    }
+    this.stemV = new Float32Array(remix ? this.excerptSize : 0);
+    this.stemA = new Float32Array(remix ? this.excerptSize : 0);
+    this.gainCurve = new Float32Array(this.nMels);
     // Frames are addressed globally: (song, frame) → offset into the concatenation of all songs.
     let total = 0;
     let npos = 0;
@@ -352,6 +403,13 @@ export class ExcerptSampler {
       const d = a ? drawAugment(rng, a) : null;
       const bands = d && d.pitch !== 1 ? pitchShiftBands(this.axis, d.pitch, this.stride, this.bandMap) : null;
       extractExcerpt(this.padded[song]!, this.rows[song]!, this.stride, centre, this.frames, d?.stretch ?? 1, bands, x, off, this.nMels);
+      const stems = d?.vocal ? this.paddedStems[song] : null;
+      if (d?.vocal && stems) {
+        extractExcerpt(stems.vocals, this.rows[song]!, this.stemStride, centre, this.frames, d.stretch, bands, this.stemV, 0, this.nMels);
+        extractExcerpt(stems.accompaniment, this.rows[song]!, this.stemStride, centre, this.frames, d.stretch, bands, this.stemA, 0, this.nMels);
+        vocalGainCurve(d.vocal.gainDb, d.vocal.eqDb, this.nMels, this.gainCurve);
+        remixVocals(x, off, this.stemV, this.stemA, size, this.nMels, this.gainCurve, this.logFloor);
+      }
       if (d && d.gainDb !== 0) applyGain(x, off, size, d.gainDb, this.logFloor);
       if (d && d.mixDb !== null && this.paddedAcc.length > 0) {
         const k = rng.int(this.paddedAcc.length);

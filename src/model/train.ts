@@ -333,7 +333,7 @@ function resolveOptions(o: TrainOptions) {
     lrDecay: checkNumber(o.lrDecay ?? 0.85, 'lrDecay', 0, 1),
     patience: checkInt(o.patience ?? 5, 'patience', 1),
     seed: checkInt(o.seed ?? 1, 'seed', 0, 2 ** 32 - 1),
-    augment: o.augment === false ? { ...NO_AUGMENT, mixDb: [0, 0] as [number, number] } : checkAugmentOptions(o.augment ?? DEFAULT_AUGMENT),
+    augment: o.augment === false ? { ...NO_AUGMENT, mixDb: [0, 0] as [number, number], vocalDb: [0, 0] as [number, number] } : checkAugmentOptions(o.augment ?? DEFAULT_AUGMENT),
     medianFrames: checkInt(o.medianFrames ?? 56, 'medianFrames', 1),
     reportsPerEpoch: checkInt(o.reportsPerEpoch ?? 20, 'reportsPerEpoch', 1),
     workers: checkInt(o.workers ?? 1, 'workers', 1, 64),

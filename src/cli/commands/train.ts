@@ -41,6 +41,12 @@ Options:
                                                                                          [0.3]
   --mix-db=<lo,hi>        level range of the mixed-in accompaniment in dB (with =, as the
                           values are negative)                                  [-12,0]
+  --vocal-remix <p>       probability of remixing an example's own vocal stem at another level
+                          and spectral envelope before it meets its accompaniment again
+                          (needs a corpus with stems; docs/training.md §11)                 [0]
+  --vocal-db=<lo,hi>      vocal gain range of a remix in dB                            [-6,6]
+  --vocal-eq-db <x>       largest boost/cut of each of the remix EQ's 6 control points
+                          (smooth over the mel bands; 0 = gain only)                       [6]
   --recalibrate-bn <n>    before every validation, recompute the batch-norm statistics of
                           the weights being validated on n mini-batches of clean training
                           excerpts, dropout off (precise BN; \`earshot recalibrate-bn\` for a
@@ -76,6 +82,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     'gain-db': { type: 'string' },
     'mix-prob': { type: 'string' },
     'mix-db': { type: 'string' },
+    'vocal-remix': { type: 'string' },
+    'vocal-db': { type: 'string' },
+    'vocal-eq-db': { type: 'string' },
     resume: { type: 'boolean' },
     'recalibrate-bn': { type: 'string' },
     'bn-batch': { type: 'string' },
@@ -108,12 +117,16 @@ export async function trainCommand(args: string[]): Promise<number> {
     workers: o.int('workers', { min: 1, def: (await import('../../model/parallel.ts')).parallelTrainingSupported() ? (await import('node:os')).availableParallelism() : 1 }),
   };
 
-  const augmentFlags = ['time-stretch', 'pitch-shift', 'gain-db', 'mix-prob', 'mix-db'];
+  const augmentFlags = ['time-stretch', 'pitch-shift', 'gain-db', 'mix-prob', 'mix-db', 'vocal-remix', 'vocal-db', 'vocal-eq-db'];
   const given = augmentFlags.filter((f) => o.has(f));
   if (o.flag('no-augment') && given.length > 0) o.fail(`--no-augment turns augmentation off; it cannot be combined with --${given.join(', --')}`);
   const { AUGMENT_LIMITS: L, DEFAULT_AUGMENT } = await import('../../model/augment.ts');
   const mixDb = o.numList('mix-db', { min: L.mixDb[0], max: L.mixDb[1], def: [...DEFAULT_AUGMENT.mixDb] });
   if (mixDb.length !== 2 || mixDb[0]! > mixDb[1]!) o.fail(`--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '${mixDb.join(',')}'`);
+  const vocalDb = o.numList('vocal-db', { min: L.vocalDb[0], max: L.vocalDb[1], def: [...DEFAULT_AUGMENT.vocalDb] });
+  if (vocalDb.length !== 2 || vocalDb[0]! > vocalDb[1]!) o.fail(`--vocal-db must be two gains lo,hi in dB with lo ≤ hi, got '${vocalDb.join(',')}'`);
+  const vocalRemix = o.num('vocal-remix', { def: DEFAULT_AUGMENT.vocalRemix, min: L.vocalRemix[0], max: L.vocalRemix[1] });
+  if (vocalRemix === 0 && (o.has('vocal-db') || o.has('vocal-eq-db'))) o.fail('--vocal-db and --vocal-eq-db shape the vocal remix; they need --vocal-remix > 0');
   const augment = o.flag('no-augment')
     ? (false as const)
     : {
@@ -122,6 +135,9 @@ export async function trainCommand(args: string[]): Promise<number> {
         gainDb: o.num('gain-db', { def: DEFAULT_AUGMENT.gainDb, min: L.gainDb[0], max: L.gainDb[1] }),
         mixProbability: o.num('mix-prob', { def: DEFAULT_AUGMENT.mixProbability, min: L.mixProbability[0], max: L.mixProbability[1] }),
         mixDb: [mixDb[0]!, mixDb[1]!] as [number, number],
+        vocalRemix,
+        vocalDb: [vocalDb[0]!, vocalDb[1]!] as [number, number],
+        vocalEqDb: o.num('vocal-eq-db', { def: DEFAULT_AUGMENT.vocalEqDb, min: L.vocalEqDb[0], max: L.vocalEqDb[1] }),
       };
 
   // Loaded lazily so `earshot --help` does not start TF.js.
@@ -147,7 +163,13 @@ export async function trainCommand(args: string[]): Promise<number> {
   // Pitch shifts down read real content above 8 kHz from a widened log-mel cache (docs/training.md §9).
   const { maxBandsAbove, SVD_FRONTEND } = await import('../../frontend/config.ts');
   const bandsAbove = augment && augment.pitchShift > 0 ? maxBandsAbove(SVD_FRONTEND) : 0;
-  const train = await loadSongs(pick('train'), { cache: !o.flag('no-cache'), bandsAbove, onProgress: progress('training') });
+  const stems = augment !== false && augment.vocalRemix > 0;
+  const train = await loadSongs(pick('train'), { cache: !o.flag('no-cache'), bandsAbove, stems, onProgress: progress('training') });
+  if (stems) {
+    const without = train.filter((s) => !s.stems).length;
+    if (without === train.length) throw new EarshotError('BAD_USAGE', `--vocal-remix: no training song of ${corpus} has both stems (vocals.wav, accompaniment.wav)`);
+    if (without > 0) log(`train: ${without} of ${train.length} training songs have no stems; the vocal remix skips them`);
+  }
   const valid = await loadSongs(pick('valid'), { cache: !o.flag('no-cache'), accompaniment: false, onProgress: progress('validation') });
   log(`train: ${train.length} training and ${valid.length} validation songs loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const stats = bandStats(train);
