@@ -35,10 +35,18 @@ interface Options {
   keepWork: boolean;
   /** Add the game soundtracks and the extra GM sound fonts (sources.ts) to the accompaniment. */
   gameMusic: boolean;
+  /**
+   * Label of the song streams (singers, phrases, mixes), or null for the default ('' or 'games:').
+   * Another label gives other songs over the same source split, e.g. more test songs for a
+   * corpus already built with the same seed.
+   */
+  stream: string | null;
+  /** Render only the songs of this split (the others are planned, so the split's songs are the same). */
+  onlySplit: Split | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: 1, out: 'corpus', songs: 180, seconds: 27, jobs: 2, keepWork: false, gameMusic: false };
+  const o: Options = { seed: 1, out: 'corpus', songs: 180, seconds: 27, jobs: 2, keepWork: false, gameMusic: false, stream: null, onlySplit: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -59,8 +67,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--jobs') o.jobs = Math.trunc(num('--jobs', 1));
     else if (a === '--keep-work') o.keepWork = true;
     else if (a === '--game-music') o.gameMusic = true;
-    else if (a === '--help' || a === '-h') {
-      process.stderr.write('usage: node --import tsx scripts/corpus/build.ts [--seed 1] [--out corpus] [--songs 180] [--seconds 27] [--jobs 2] [--keep-work] [--game-music]\n');
+    else if (a === '--stream') {
+      const v = val();
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(v)) throw new Error(`corpus: --stream must be a label of lower-case letters, digits and '-', got ${JSON.stringify(v)}`);
+      o.stream = v;
+    } else if (a === '--only-split') {
+      const v = val();
+      if (!SPLITS.includes(v as Split)) throw new Error(`corpus: --only-split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(v)}`);
+      o.onlySplit = v as Split;
+    } else if (a === '--help' || a === '-h') {
+      process.stderr.write('usage: node --import tsx scripts/corpus/build.ts [--seed 1] [--out corpus] [--songs 180] [--seconds 27] [--jobs 2] [--keep-work] [--game-music] [--stream <label>] [--only-split train|valid|test]\n');
       process.exit(0);
     } else throw new Error(`corpus: unknown option ${JSON.stringify(a)} (try --help)`);
   }
@@ -245,7 +261,7 @@ function makePlan(opts: Options, pools: Pools, root: Rng): SongPlan[] {
   // A --game-music corpus draws its songs from other streams, so that it does not repeat the
   // singers and phrases of a default corpus built with the same seed (its source split, drawn
   // from 'source-splits', is the same, which is what makes a union of the two sound).
-  const tag = opts.gameMusic ? 'games:' : '';
+  const tag = opts.stream !== null ? `${opts.stream}:` : opts.gameMusic ? 'games:' : '';
   const order = root.fork(`${tag}song-splits`).shuffle(Array.from({ length: n }, (_, i) => i));
   const nTest = Math.max(1, Math.round(n * SPLIT_FRACTIONS.test));
   const nValid = Math.max(1, Math.round(n * SPLIT_FRACTIONS.valid));
@@ -678,26 +694,31 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const root = new Rng(opts.seed);
   const pools = buildPools(root, opts.gameMusic ? join(outDir, '.cache', 'games') : null);
-  const plan = makePlan(opts, pools, root);
+  // The whole corpus is planned either way, so --only-split renders exactly that split's songs of the full build.
+  const plan = makePlan(opts, pools, root).filter((p) => opts.onlySplit === null || p.split === opts.onlySplit);
   const t0 = Date.now();
   const results = new Array<SongResult>(plan.length);
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
     while (next < plan.length) {
-      const song = plan[next++]!;
-      results[song.index] = await buildSong(song, outDir, cacheDir, pools.gameFiles, opts.keepWork);
+      const k = next++;
+      const song = plan[k]!;
+      results[k] = await buildSong(song, outDir, cacheDir, pools.gameFiles, opts.keepWork);
       done++;
       const el = (Date.now() - t0) / 1000;
       const eta = (el / done) * (plan.length - done);
-      process.stderr.write(`corpus: [${done}/${plan.length}] ${song.id} (${song.split}, ${results[song.index]!.accompaniment.kind}, voiced ${(100 * results[song.index]!.voicedFraction).toFixed(0)} %) — ${el.toFixed(0)} s elapsed, ~${eta.toFixed(0)} s left\n`);
+      process.stderr.write(`corpus: [${done}/${plan.length}] ${song.id} (${song.split}, ${results[k]!.accompaniment.kind}, voiced ${(100 * results[k]!.voicedFraction).toFixed(0)} %) — ${el.toFixed(0)} s elapsed, ~${eta.toFixed(0)} s left\n`);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.jobs) }, worker));
   const manifest = {
     format: 'earshot-corpus/1',
     seed: opts.seed,
-    options: { songs: opts.songs, seconds: opts.seconds, ...(opts.gameMusic ? { gameMusic: true } : {}) },
+    options: {
+      songs: opts.songs, seconds: opts.seconds, ...(opts.gameMusic ? { gameMusic: true } : {}),
+      ...(opts.stream !== null ? { stream: opts.stream } : {}), ...(opts.onlySplit !== null ? { onlySplit: opts.onlySplit } : {}),
+    },
     sampleRate: SR,
     frames: { frameLength: FRAME_LENGTH, hop: HOP, centred: false, count: 'floor((samples - 1024) / 315) + 1' },
     tools: toolVersions(opts.gameMusic),
