@@ -4,7 +4,9 @@
  * frame errors (B − A) with a 95 % paired percentile bootstrap over songs (4 000 resamples, seed 1).
  * Pairing removes the song-to-song spread that makes each model's own interval ±1–2 points wide.
  * Usage: node --import tsx scripts/compare-models.ts assets/models/svd-v2 assets/models/svd-default
- * (docs/training.md §10). The pooled row counts corpus-huge's 5 repeats of corpus-big test songs twice.
+ * (docs/training.md §10); `--test <corpus>` (repeatable) replaces the three corpora, e.g. to add
+ * the extra test songs of `npm run corpus:extra-test`. The pooled row counts corpus-huge's 5
+ * repeats of corpus-big test songs twice.
  */
 import { resolve } from 'node:path';
 import { createClassifier } from '../src/model/engines.ts';
@@ -12,12 +14,19 @@ import { loadWeights } from '../src/model/weights.ts';
 import { listCorpus, loadSongs, normaliseSong } from '../src/model/dataset.ts';
 import { evaluate } from '../src/model/train.ts';
 import { Rng } from '../src/model/augment.ts';
-const [a, b] = process.argv.slice(2);
-if (!a || !b) {
-  console.error('usage: node --import tsx scripts/compare-models.ts <model dir A> <model dir B>');
+const args = process.argv.slice(2);
+const given: string[] = [];
+const models: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--test' && args[i + 1]) given.push(args[++i]!);
+  else models.push(args[i]!);
+}
+const [a, b] = models;
+if (!a || !b || models.length !== 2) {
+  console.error('usage: node --import tsx scripts/compare-models.ts <model dir A> <model dir B> [--test <corpus>]...');
   process.exit(2);
 }
-const corpora = ['corpus-big', 'corpus-huge', 'corpus-games'];
+const corpora = given.length > 0 ? given : ['corpus-big', 'corpus-huge', 'corpus-games'];
 const sets = await Promise.all(corpora.map(async (c) => loadSongs((await listCorpus(c)).filter((e) => e.split === 'test'), { accompaniment: false })));
 async function errs(d: string) {
   const w = await loadWeights(resolve(d)); const info = w.info as any;
@@ -46,4 +55,4 @@ const report = (name: string, ea: { e: number; f: number }[], eb: { e: number; f
   console.log(`${name} (${n} songs): A ${(100 * tot(ea) / F).toFixed(2)} B ${(100 * tot(eb) / F).toFixed(2)} diff B−A ${(100 * (tot(eb) - tot(ea)) / F).toFixed(2)} points, 95 % paired interval ${(100 * d[100]!).toFixed(2)} … ${(100 * d[3899]!).toFixed(2)}; B better on ${better} songs`);
 };
 corpora.forEach((c, i) => report(c, A[i]!, B[i]!));
-report('all (huge incl. 5 repeats)', A.flat(), B.flat());
+report(given.length > 0 ? 'all' : 'all (huge incl. 5 repeats)', A.flat(), B.flat());
