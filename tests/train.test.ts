@@ -450,6 +450,14 @@ test('trainModel writes the best model with stats, threshold and metadata, and r
       for (let i = 0; i < t.data.length; i++) e = Math.max(e, Math.abs(t.data[i]! - u[i]!));
       assert.ok(e < 1e-5, `${name} differs after resume by ${e}`);
     }
+    // resuming with another start (--init or seed) would mislabel the weights the checkpoint holds
+    const other = tinyModel(7, songs);
+    await rejectsCode(
+      () => trainModel(other.model, songs, valid, other.stats, { ...opts, epochs: 3, outDir: join(dir, 'resumed'), resume: true, initialisedFrom: 'elsewhere (CRC-32 00000000)' }),
+      'CHECKPOINT_MISMATCH', /started from a random initialisation as .*, seed 5; this one starts from elsewhere \(CRC-32 00000000\)/,
+    );
+    await rejectsCode(() => trainModel(other.model, songs, valid, other.stats, { ...opts, seed: 6, epochs: 3, outDir: join(dir, 'resumed'), resume: true }), 'CHECKPOINT_MISMATCH', /seed 5; .* seed 6/);
+    other.model.dispose();
     const bad = tinyModel(1, songs);
     try {
       await trainModel(bad.model, songs, valid, bad.stats, { epochz: 1 } as never);

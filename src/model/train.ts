@@ -320,6 +320,11 @@ interface CheckpointState {
   badEpochs: number;
   history: EpochRecord[];
   options: Record<string, unknown>;
+  /**
+   * What the run started from (since session 8). A resume reads every weight from the checkpoint,
+   * so a different --init or seed at resume time would only mislabel the result.
+   */
+  start?: { modelId: string; initialisedFrom: string | null; seed: number };
 }
 
 function resolveOptions(o: TrainOptions) {
@@ -401,9 +406,17 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
     ...(o.augment && o.augment.pitchShift > 0 ? { pitchShift: { mapping: 'frequency-scaling', bandsAbove: sampler.stride - sampler.nMels } } : {}),
   };
 
+  const start = { modelId: model.info.id ?? '(no id)', initialisedFrom: options.initialisedFrom ?? null, seed: o.seed };
   if (options.resume && ckptDir && (await fileExists(join(ckptDir, 'state.json')))) {
     const st = JSON.parse(await readFile(join(ckptDir, 'state.json'), 'utf8')) as CheckpointState;
     if (st.format !== 'earshot-train-checkpoint/1') throw new EarshotError('CHECKPOINT_CORRUPT', `${join(ckptDir, 'state.json')} is not an earshot training checkpoint`);
+    const from = (x: { modelId: string; initialisedFrom: string | null; seed: number }) => `${x.initialisedFrom ?? 'a random initialisation'} as ${x.modelId}, seed ${x.seed}`;
+    if (st.start && (st.start.initialisedFrom !== start.initialisedFrom || st.start.seed !== start.seed)) {
+      throw new EarshotError(
+        'CHECKPOINT_MISMATCH',
+        `${ckptDir} belongs to a run that started from ${from(st.start)}; this one starts from ${from(start)}. Resume with the run's own --init and --seed, or train into another --out`,
+      );
+    }
     const w = await loadWeights(ckptDir);
     model.setWeights(w.tensors);
     const bin = await readFile(join(ckptDir, 'adam.bin'));
@@ -542,7 +555,7 @@ export async function trainModel(model: TrainableModel, train: Song[], valid: So
     } else badEpochs++;
     if (ema && ckptDir) await saveWeights(join(ckptDir, 'ema'), { info: model.info, tensors: ema });
     if (raw) model.setWeights(raw);
-    if (ckptDir) await writeCheckpoint(ckptDir, model, adam, { format: 'earshot-train-checkpoint/1', epoch, adamT: adam.t, best, badEpochs, history, options: optionsRecord });
+    if (ckptDir) await writeCheckpoint(ckptDir, model, adam, { format: 'earshot-train-checkpoint/1', epoch, adamT: adam.t, best, badEpochs, history, options: optionsRecord, start });
   }
   } finally {
     pool?.dispose();
