@@ -280,7 +280,9 @@ test('engine on the real default model: TF.js and onnxruntime forward on wasm = 
     }
   });
   const masked = mask.reduce((a, b) => a + b, 0);
-  assert.ok(masked < 0.1 * mask.length, `near-tied windows cover ${masked} of ${mask.length} cells`);
+  // The comparison must still cover most of the input (v3: under 10 % masked; v4, 1 250 of 9 200 =
+  // 13.6 %: more of its pool windows hold near-equal maxima on this random input).
+  assert.ok(masked < 0.2 * mask.length, `near-tied windows cover ${masked} of ${mask.length} cells`);
   await initBackend('wasm');
   const m = new SvdCnn(weights);
   for (const engine of ['tfjs', 'ort'] as const) {
