@@ -12,8 +12,7 @@ import { resolve } from 'node:path';
 import { createClassifier } from '../src/model/engines.ts';
 import { loadWeights } from '../src/model/weights.ts';
 import { listCorpus, loadSongs, normaliseSong } from '../src/model/dataset.ts';
-import { evaluate } from '../src/model/train.ts';
-import { Rng } from '../src/model/augment.ts';
+import { evaluate, ratioBootstrap } from '../src/model/train.ts';
 const args = process.argv.slice(2);
 const given: string[] = [];
 const models: string[] = [];
@@ -47,12 +46,11 @@ async function errs(d: string) {
 }
 const A = await errs(a!), B = await errs(b!);
 const report = (name: string, ea: { e: number; f: number }[], eb: { e: number; f: number }[]) => {
-  const n = ea.length, rng = new Rng(1), d: number[] = [];
-  for (let r = 0; r < 4000; r++) { let x = 0, y = 0, f = 0; for (let k = 0; k < n; k++) { const s = rng.int(n); x += ea[s]!.e; y += eb[s]!.e; f += ea[s]!.f; } d.push((y - x) / f); }
-  d.sort((p, q) => p - q);
+  // paired: each resampled song brings both models' errors on it
+  const ci = ratioBootstrap(ea.map((z, i) => eb[i]!.e - z.e), ea.map((z) => z.f), { reps: 4000, seed: 1 });
   const tot = (v: { e: number }[]) => v.reduce((s, z) => s + z.e, 0); const F = ea.reduce((s, z) => s + z.f, 0);
   const better = ea.filter((z, i) => eb[i]!.e < z.e).length;
-  console.log(`${name} (${n} songs): A ${(100 * tot(ea) / F).toFixed(2)} B ${(100 * tot(eb) / F).toFixed(2)} diff B−A ${(100 * (tot(eb) - tot(ea)) / F).toFixed(2)} points, 95 % paired interval ${(100 * d[100]!).toFixed(2)} … ${(100 * d[3899]!).toFixed(2)}; B better on ${better} songs`);
+  console.log(`${name} (${ea.length} songs): A ${(100 * tot(ea) / F).toFixed(2)} B ${(100 * tot(eb) / F).toFixed(2)} diff B−A ${(100 * (tot(eb) - tot(ea)) / F).toFixed(2)} points, 95 % paired interval ${(100 * ci.low).toFixed(2)} … ${(100 * ci.high).toFixed(2)}; B better on ${better} songs`);
 };
 corpora.forEach((c, i) => report(c, A[i]!, B[i]!));
 report(given.length > 0 ? 'all' : 'all (huge incl. 5 repeats)', A.flat(), B.flat());

@@ -16,7 +16,7 @@ import { registerWasmTrainingKernels } from '../src/model/wasm_kernels.ts';
 import { createSvdCnn, SVD_ARCHITECTURE, type SvdArchitecture } from '../src/model/svdcnn.ts';
 import { initWeights, loadWeights } from '../src/model/weights.ts';
 import { FrontEnd, SVD_FRONTEND, statsToJSON } from '../src/frontend/index.ts';
-import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold, songBootstrap } from '../src/model/train.ts';
+import { Adam, evaluate, medianFilter, trainModel, trainStep, tuneThreshold, songBootstrap, ratioBootstrap } from '../src/model/train.ts';
 import { ExcerptSampler, bandStats, type Song } from '../src/model/dataset.ts';
 import { Rng, checkAugmentOptions, extractExcerpt, applyGain, mixInto, pitchShiftBands, remixVocals, vocalGainCurve, DEFAULT_AUGMENT, NO_AUGMENT, VOCAL_EQ_POINTS } from '../src/model/augment.ts';
 import { maxBandsAbove, melAxis, widenFrontEnd } from '../src/frontend/config.ts';
@@ -395,6 +395,13 @@ test('songBootstrap: a point when every song errs alike, the normal approximatio
   const t = songBootstrap(two.map((x) => x.p), two.map((x) => x.l), 0.5);
   assert.equal([t.low, t.high], [0, 1]);
   assert.throws(() => songBootstrap([song(1).p], [song(1).l], 0.5), /at least 2 songs/);
+  // the paired use (compare-models): a model better by 3 frames of 100 on every song is better by a point
+  const paired = ratioBootstrap(new Array(40).fill(-3), new Array(40).fill(100), { reps: 500 });
+  assert.ok(Math.abs(paired.low + 0.03) < 1e-12 && Math.abs(paired.high + 0.03) < 1e-12, `${paired.low} ${paired.high}`);
+  // songBootstrap is the ratio bootstrap of wrong frames over frames, draw for draw
+  const r = ratioBootstrap(errs, new Array(errs.length).fill(100), { reps: 4000, seed: 3 });
+  assert.equal([r.low, r.high], [b.low, b.high]);
+  throwsCode(() => ratioBootstrap([1, 2], [1]), 'BAD_ARGUMENT', /2 and 1/);
 });
 
 test('medianFilter matches scipy.ndimage.median_filter (mode nearest), odd and even sizes and a window longer than the signal', () => {

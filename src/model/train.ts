@@ -174,14 +174,30 @@ export function songBootstrap(
     errs[s] = m.error * m.frames;
     frames[s] = m.frames;
   });
+  return ratioBootstrap(errs, frames, { reps, level, seed: opts.seed ?? 1 });
+}
+
+/**
+ * Percentile-bootstrap interval of Σ num / Σ den over items (songs) drawn with replacement: the
+ * pooled frame error when num = a song's wrong frames and den its frames (songBootstrap), the
+ * difference of two models' pooled errors when num = the difference of their wrong frames
+ * (scripts/compare-models.ts, paired). Seeded (mulberry32 via Rng, one draw per item and resample).
+ */
+export function ratioBootstrap(
+  num: ArrayLike<number>, den: ArrayLike<number>, opts: { reps?: number; level?: number; seed?: number } = {},
+): { low: number; high: number; reps: number; level: number } {
+  const reps = checkInt(opts.reps ?? 2000, 'reps', 100, 1_000_000);
+  const level = checkNumber(opts.level ?? 0.95, 'level', 0.5, 0.999);
+  const n = num.length;
+  if (n < 2 || den.length !== n) throw new EarshotError('BAD_ARGUMENT', `ratioBootstrap: needs at least 2 items and as many denominators as numerators, got ${n} and ${den.length}`);
   const rng = new Rng(opts.seed ?? 1);
   const stats = new Float64Array(reps);
   for (let r = 0; r < reps; r++) {
     let e = 0, f = 0;
-    for (let k = 0; k < probs.length; k++) {
-      const s = rng.int(probs.length);
-      e += errs[s]!;
-      f += frames[s]!;
+    for (let k = 0; k < n; k++) {
+      const i = rng.int(n);
+      e += num[i]!;
+      f += den[i]!;
     }
     stats[r] = f > 0 ? e / f : 0;
   }
