@@ -89,24 +89,26 @@ export function checkAugmentOptions(o: unknown): Required<AugmentOptions> {
   const known = ['timeStretch', 'pitchShift', 'gainDb', 'mixProbability', 'mixDb', 'vocalRemix', 'vocalDb', 'vocalEqDb'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new EarshotError('BAD_ARGUMENT', `unknown augment option '${k}' (expected ${known.join(', ')})`);
   const a = o as AugmentOptions;
-  const mixDb = a.mixDb ?? DEFAULT_AUGMENT.mixDb;
-  if (!Array.isArray(mixDb) || mixDb.length !== 2) throw new EarshotError('BAD_ARGUMENT', `augment.mixDb must be [min, max] in dB, got ${JSON.stringify(mixDb)}`);
-  checkNumber(mixDb[0], 'augment.mixDb[0]', ...AUGMENT_LIMITS.mixDb);
-  checkNumber(mixDb[1], 'augment.mixDb[1]', mixDb[0], AUGMENT_LIMITS.mixDb[1]);
-  const vocalDb = a.vocalDb ?? DEFAULT_AUGMENT.vocalDb;
-  if (!Array.isArray(vocalDb) || vocalDb.length !== 2) throw new EarshotError('BAD_ARGUMENT', `augment.vocalDb must be [min, max] in dB, got ${JSON.stringify(vocalDb)}`);
-  checkNumber(vocalDb[0], 'augment.vocalDb[0]', ...AUGMENT_LIMITS.vocalDb);
-  checkNumber(vocalDb[1], 'augment.vocalDb[1]', vocalDb[0], AUGMENT_LIMITS.vocalDb[1]);
+  const mixDb = checkDbRange(a.mixDb ?? DEFAULT_AUGMENT.mixDb, 'mixDb');
+  const vocalDb = checkDbRange(a.vocalDb ?? DEFAULT_AUGMENT.vocalDb, 'vocalDb');
   return {
     timeStretch: checkNumber(a.timeStretch ?? DEFAULT_AUGMENT.timeStretch, 'augment.timeStretch', ...AUGMENT_LIMITS.timeStretch),
     pitchShift: checkNumber(a.pitchShift ?? DEFAULT_AUGMENT.pitchShift, 'augment.pitchShift', ...AUGMENT_LIMITS.pitchShift),
     gainDb: checkNumber(a.gainDb ?? DEFAULT_AUGMENT.gainDb, 'augment.gainDb', ...AUGMENT_LIMITS.gainDb),
     mixProbability: checkNumber(a.mixProbability ?? DEFAULT_AUGMENT.mixProbability, 'augment.mixProbability', ...AUGMENT_LIMITS.mixProbability),
-    mixDb: [mixDb[0], mixDb[1]],
+    mixDb,
     vocalRemix: checkNumber(a.vocalRemix ?? DEFAULT_AUGMENT.vocalRemix, 'augment.vocalRemix', ...AUGMENT_LIMITS.vocalRemix),
-    vocalDb: [vocalDb[0], vocalDb[1]],
+    vocalDb,
     vocalEqDb: checkNumber(a.vocalEqDb ?? DEFAULT_AUGMENT.vocalEqDb, 'augment.vocalEqDb', ...AUGMENT_LIMITS.vocalEqDb),
   };
+}
+
+/** A [min, max] dB range option (mixDb, vocalDb) within its AUGMENT_LIMITS, min ≤ max; a copy. */
+function checkDbRange(r: unknown, key: 'mixDb' | 'vocalDb'): [number, number] {
+  if (!Array.isArray(r) || r.length !== 2) throw new EarshotError('BAD_ARGUMENT', `augment.${key} must be [min, max] in dB, got ${JSON.stringify(r)}`);
+  checkNumber(r[0], `augment.${key}[0]`, ...AUGMENT_LIMITS[key]);
+  checkNumber(r[1], `augment.${key}[1]`, r[0] as number, AUGMENT_LIMITS[key][1]);
+  return [r[0] as number, r[1] as number];
 }
 
 /** A small, fast, seedable generator (mulberry32) with its state exposed for checkpoints. */
@@ -195,8 +197,10 @@ export function vocalGainCurve(gainDb: number, eqDb: ArrayLike<number>, nBands: 
 export function remixVocals(x: Float32Array, offset: number, v: Float32Array, a: Float32Array, n: number, nBands: number, gainDb: Float32Array, logFloor: number): void {
   if (v.length < n || a.length < n) throw new EarshotError('BAD_SHAPE', `remixVocals: stems of ${v.length} and ${a.length} values for an excerpt of ${n}`);
   if (gainDb.length < nBands || n % nBands !== 0) throw new EarshotError('BAD_SHAPE', `remixVocals: a gain curve of ${gainDb.length} for ${n} values in rows of ${nBands}`);
+  const power = new Float64Array(nBands);
+  for (let b = 0; b < nBands; b++) power[b] = Math.pow(10, gainDb[b]! / 10);
   for (let i = 0; i < n; i++) {
-    const w = Math.pow(10, gainDb[i % nBands]! / 10);
+    const w = power[i % nBands]!;
     const u = 2 * v[i]!;
     const c = 2 * a[i]!;
     const m = Math.max(u, c);

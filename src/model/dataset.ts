@@ -210,7 +210,8 @@ export async function loadSongs(entries: SongEntry[], opts: LoadOptions = {}): P
       const grid = wide ?? fe;
       const suffix = wide ? `-wide${k}` : '.logmel';
       const v = await cachedLogMel(grid, e.vocals, join(e.dir, `vocals${suffix}`), useCache);
-      const a = wide ? await cachedLogMel(grid, e.accompaniment, join(e.dir, `accompaniment${suffix}`), useCache) : accompaniment ? { data: accompaniment, nFrames: mix.nFrames } : await cachedLogMel(grid, e.accompaniment, join(e.dir, 'accompaniment.logmel'), useCache);
+      // On the front end's own grid the accompaniment loaded for mixing is this stem already.
+      const a = !wide && accompaniment ? { data: accompaniment, nFrames: mix.nFrames } : await cachedLogMel(grid, e.accompaniment, join(e.dir, `accompaniment${suffix}`), useCache);
       if (v.nFrames !== mix.nFrames || a.nFrames !== mix.nFrames) {
         throw new EarshotError('CORPUS_CORRUPT', `corpus: song ${e.id}'s stems have ${v.nFrames} (vocals) and ${a.nFrames} (accompaniment) frames, its mix ${mix.nFrames}`);
       }

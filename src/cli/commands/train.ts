@@ -121,10 +121,13 @@ export async function trainCommand(args: string[]): Promise<number> {
   const given = augmentFlags.filter((f) => o.has(f));
   if (o.flag('no-augment') && given.length > 0) o.fail(`--no-augment turns augmentation off; it cannot be combined with --${given.join(', --')}`);
   const { AUGMENT_LIMITS: L, DEFAULT_AUGMENT } = await import('../../model/augment.ts');
-  const mixDb = o.numList('mix-db', { min: L.mixDb[0], max: L.mixDb[1], def: [...DEFAULT_AUGMENT.mixDb] });
-  if (mixDb.length !== 2 || mixDb[0]! > mixDb[1]!) o.fail(`--mix-db must be two levels lo,hi in dB with lo ≤ hi, got '${mixDb.join(',')}'`);
-  const vocalDb = o.numList('vocal-db', { min: L.vocalDb[0], max: L.vocalDb[1], def: [...DEFAULT_AUGMENT.vocalDb] });
-  if (vocalDb.length !== 2 || vocalDb[0]! > vocalDb[1]!) o.fail(`--vocal-db must be two gains lo,hi in dB with lo ≤ hi, got '${vocalDb.join(',')}'`);
+  const dbRange = (flag: 'mix-db' | 'vocal-db', key: 'mixDb' | 'vocalDb', what: string): [number, number] => {
+    const r = o.numList(flag, { min: L[key][0], max: L[key][1], def: [...DEFAULT_AUGMENT[key]] });
+    if (r.length !== 2 || r[0]! > r[1]!) o.fail(`--${flag} must be two ${what} lo,hi in dB with lo ≤ hi, got '${r.join(',')}'`);
+    return [r[0]!, r[1]!];
+  };
+  const mixDb = dbRange('mix-db', 'mixDb', 'levels');
+  const vocalDb = dbRange('vocal-db', 'vocalDb', 'gains');
   const vocalRemix = o.num('vocal-remix', { def: DEFAULT_AUGMENT.vocalRemix, min: L.vocalRemix[0], max: L.vocalRemix[1] });
   if (vocalRemix === 0 && (o.has('vocal-db') || o.has('vocal-eq-db'))) o.fail('--vocal-db and --vocal-eq-db shape the vocal remix; they need --vocal-remix > 0');
   const augment = o.flag('no-augment')
@@ -134,9 +137,9 @@ export async function trainCommand(args: string[]): Promise<number> {
         pitchShift: o.num('pitch-shift', { def: DEFAULT_AUGMENT.pitchShift, min: L.pitchShift[0], max: L.pitchShift[1] }),
         gainDb: o.num('gain-db', { def: DEFAULT_AUGMENT.gainDb, min: L.gainDb[0], max: L.gainDb[1] }),
         mixProbability: o.num('mix-prob', { def: DEFAULT_AUGMENT.mixProbability, min: L.mixProbability[0], max: L.mixProbability[1] }),
-        mixDb: [mixDb[0]!, mixDb[1]!] as [number, number],
+        mixDb,
         vocalRemix,
-        vocalDb: [vocalDb[0]!, vocalDb[1]!] as [number, number],
+        vocalDb,
         vocalEqDb: o.num('vocal-eq-db', { def: DEFAULT_AUGMENT.vocalEqDb, min: L.vocalEqDb[0], max: L.vocalEqDb[1] }),
       };
 
